@@ -1,0 +1,3 @@
+from kubetenancy.cli.main import main
+
+main()

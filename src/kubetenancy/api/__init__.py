@@ -1,0 +1,16 @@
+"""Typed models of every API kubetenancy serves, and the CRDs generated from them."""
+
+from typing import Any
+
+from kubetenancy.api import tenantoperator
+from kubetenancy.api.crd import ServedKind, crd_manifest
+
+SERVED_CRDS: tuple[tuple[ServedKind, ...], ...] = ((tenantoperator.QUOTA_V1BETA1,),)
+"""Every CRD kubetenancy serves, each as its versions (the last one is stored)."""
+
+
+def crd_manifests() -> list[dict[str, Any]]:
+    return [crd_manifest(list(versions)) for versions in SERVED_CRDS]
+
+
+__all__ = ["SERVED_CRDS", "ServedKind", "crd_manifest", "crd_manifests"]

@@ -1,0 +1,1 @@
+"""`kubetenancy` / `kubectl tenancy`: one typer app for people and for CI."""

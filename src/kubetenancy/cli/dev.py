@@ -1,0 +1,157 @@
+"""`kubetenancy dev …`: a local control plane (and the operator) for development and tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kubetenancy.localcluster import versions
+from kubetenancy.localcluster.controlplane import ControlPlane
+from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
+from kubetenancy.localcluster.processes import free_port, http_ok, spawn, wait_until
+
+app = typer.Typer(
+    no_args_is_help=True, help="A local control plane: etcd, kube-apiserver, controller manager."
+)
+console = Console(stderr=True)
+OPERATOR = "operator"
+
+
+def _binaries() -> Binaries:
+    with Progress(
+        TextColumn("building {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("packages"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=total)
+            progress.update(tasks[name], completed=done, total=total)
+
+        return ensure_binaries(report)
+
+
+def _running_plane() -> ControlPlane:
+    plane = ControlPlane.load(versions.state_dir())
+    if plane is None or not plane.running():
+        console.print("[red]error:[/] no local control plane is running: start one with `kubetenancy dev up`")
+        raise typer.Exit(1)
+    return plane
+
+
+def _start_operator(plane: ControlPlane) -> None:
+    probe_port = free_port()
+    operator = spawn(
+        OPERATOR,
+        [
+            sys.executable,
+            "-m",
+            "kubetenancy",
+            "operator",
+            "run",
+            f"--kubeconfig={plane.cluster().kubeconfig()}",
+            f"--cert-dir={plane.state_dir / 'operator' / 'certs'}",
+            f"--webhook-port={free_port()}",
+            f"--probe-port={probe_port}",
+        ],
+        plane.logs_dir / "operator.log",
+    )
+    plane.adopt(operator)
+    wait_until(operator, lambda: http_ok(f"http://127.0.0.1:{probe_port}/readyz"), 60, "ready")
+
+
+@app.command()
+def up(
+    clusters: Annotated[int, typer.Option(min=1, help="How many clusters (API servers) to run.")] = 1,
+    operator: Annotated[bool, typer.Option(help="Run the operator against the first cluster.")] = True,
+    apply: Annotated[
+        list[Path] | None, typer.Option(help="Manifests (files or folders) to `kubectl apply` as the admin.")
+    ] = None,
+) -> None:
+    """Start the control plane (building it the first time) unless it already runs; idempotent."""
+    binaries = _binaries()
+    plane = ControlPlane.load(versions.state_dir())
+    if plane is None or not plane.running() or len(plane.clusters) != clusters:
+        plane = ControlPlane(versions.state_dir(), clusters=clusters)
+        with console.status(f"starting {clusters} cluster(s)"):
+            plane.start(binaries)
+    if operator and not any(p.name == OPERATOR for p in plane.processes):
+        with console.status("starting the operator"):
+            _start_operator(plane)
+    for path in apply or []:
+        subprocess.run(
+            [binaries.kubectl, f"--kubeconfig={plane.cluster().kubeconfig()}", "apply", "-R", "-f", path],
+            check=True,
+        )
+    _print_status(plane)
+    console.print(f"\n  export KUBECONFIG={plane.cluster().kubeconfig()}")
+
+
+@app.command()
+def down() -> None:
+    """Stop every process of the local control plane (its data is discarded)."""
+    plane = ControlPlane.load(versions.state_dir())
+    if plane is None:
+        console.print("no local control plane is running")
+        return
+    plane.stop()
+    console.print(f"stopped; logs are kept in {plane.logs_dir}")
+
+
+def _print_status(plane: ControlPlane) -> None:
+    table = Table("COMPONENT", "PID", "STATE", "LOG")
+    for process in plane.processes:
+        state = "[green]running[/]" if process.alive() else "[red]stopped[/]"
+        table.add_row(process.name, str(process.pid), state, process.log)
+    console.print(table)
+    for cluster in plane.clusters:
+        console.print(f"{cluster.name}: {cluster.server}  kubeconfig {cluster.kubeconfig()}")
+
+
+@app.command()
+def status() -> None:
+    """Show the components of the local control plane and whether they run."""
+    plane = ControlPlane.load(versions.state_dir())
+    if plane is None:
+        console.print("no local control plane is running")
+        raise typer.Exit(1)
+    _print_status(plane)
+    if not plane.running():
+        raise typer.Exit(1)
+
+
+@app.command()
+def env() -> None:
+    """Print `export KUBECONFIG=…` for the admin of the first cluster: eval "$(kubetenancy dev env)"."""
+    typer.echo(f"export KUBECONFIG={_running_plane().cluster().kubeconfig()}")
+
+
+@app.command()
+def kubeconfig(
+    cluster: Annotated[str | None, typer.Option(help="Cluster name (default: the first).")] = None,
+    user: Annotated[str | None, typer.Option(help="A test user (default: the admin).")] = None,
+) -> None:
+    """Print the path of a kubeconfig of the local control plane."""
+    plane = _running_plane()
+    try:
+        selected = plane.cluster(cluster)
+    except KeyError as error:
+        console.print(f"[red]error:[/] {error.args[0]}")
+        raise typer.Exit(1) from None
+    if user is not None and user not in plane.users:
+        console.print(f'[red]error:[/] no test user "{user}"; known users: {", ".join(plane.users)}')
+        raise typer.Exit(1)
+    typer.echo(str(selected.kubeconfig(user)))

@@ -1,0 +1,23 @@
+"""Entry point of `kubetenancy` and of the kubectl plugin `kubectl-tenancy`."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+import typer
+
+from kubetenancy.cli import dev, operator
+
+app = typer.Typer(no_args_is_help=True, help="kubetenancy: multi-tenancy for Kubernetes clusters.")
+app.add_typer(dev.app, name="dev")
+app.add_typer(operator.app, name="operator")
+
+
+@app.command("version")
+def show_version() -> None:
+    """Print kubetenancy's version."""
+    typer.echo(version("kubetenancy"))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,59 @@
+"""`kubetenancy operator run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kubetenancy.operator.config import OperatorConfig
+from kubetenancy.operator.run import run as run_operator
+
+app = typer.Typer(no_args_is_help=True, help="Run the kubetenancy operator.")
+
+
+def _service(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    namespace, _, name = value.partition("/")
+    if not namespace or not name:
+        raise typer.BadParameter(
+            f'"{value}" is not NAMESPACE/NAME, e.g. kubetenancy-system/kubetenancy-webhook'
+        )
+    return namespace, name
+
+
+@app.command()
+def run(
+    kubeconfig: Annotated[
+        Path | None, typer.Option(help="Kubeconfig to use; default: $KUBECONFIG or the in-cluster account.")
+    ] = None,
+    cert_dir: Annotated[
+        Path, typer.Option(help="Webhook CA and serving certificate (made if missing).")
+    ] = Path("/tmp/kubetenancy-webhook-certs"),
+    webhook_addr: Annotated[str, typer.Option(help="Address the webhook server listens on.")] = "127.0.0.1",
+    webhook_port: Annotated[int, typer.Option(help="Port of the webhook server.")] = 9443,
+    webhook_host: Annotated[
+        str | None, typer.Option(help="Host name the API server dials when not using --webhook-service.")
+    ] = None,
+    webhook_service: Annotated[
+        str | None,
+        typer.Option(help="NAMESPACE/NAME of the Service in front of the webhooks (real clusters)."),
+    ] = None,
+    probe_addr: Annotated[str, typer.Option(help="Address of /healthz, /readyz and /metrics.")] = "127.0.0.1",
+    probe_port: Annotated[int, typer.Option(help="Port of /healthz, /readyz and /metrics.")] = 8080,
+) -> None:
+    """Run the operator in the foreground: CRDs, admission webhooks, reconcilers."""
+    run_operator(
+        OperatorConfig(
+            kubeconfig=kubeconfig,
+            cert_dir=cert_dir,
+            webhook_addr=webhook_addr,
+            webhook_port=webhook_port,
+            webhook_host=webhook_host,
+            webhook_service=_service(webhook_service),
+            probe_addr=probe_addr,
+            probe_port=probe_port,
+        )
+    )

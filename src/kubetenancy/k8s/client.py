@@ -1,0 +1,146 @@
+"""The one place that talks to a Kubernetes API server.
+
+`Kube` wraps lightkube's async client: objects go in and come out as plain dicts (what our pure
+`desired` functions return), writes are server-side applies under kubetenancy's field manager, and a
+client can act as another user through impersonation headers (as `kubectl --as` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from lightkube import ApiError, AsyncClient, KubeConfig, codecs
+from lightkube.config import client_adapter
+from lightkube.core.exceptions import LoadResourceError
+from lightkube.core.resource import Resource
+from lightkube.generic_resource import create_global_resource, create_namespaced_resource
+
+__all__ = ["FIELD_MANAGER", "ApiError", "Identity", "Kube", "Object", "register_custom_resource"]
+
+FIELD_MANAGER = "kubetenancy"
+
+Object = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who to act as: a user name and its groups (sent as Impersonate-User / Impersonate-Group)."""
+
+    user: str
+    groups: Sequence[str] = field(default_factory=tuple)
+
+
+class _Impersonating(httpx2.AsyncBaseTransport):
+    """Adds impersonation headers to every request before the TLS transport sends it."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, identity: Identity) -> None:
+        self._inner = inner
+        self._identity = identity
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        headers = [
+            (k, v) for k, v in request.headers.multi_items() if not k.lower().startswith("impersonate-")
+        ]
+        headers.append(("Impersonate-User", self._identity.user))
+        headers += [("Impersonate-Group", group) for group in self._identity.groups]
+        request.headers = httpx2.Headers(headers)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def register_custom_resource(group: str, version: str, kind: str, plural: str, *, namespaced: bool) -> None:
+    """Teach the codec a custom resource kind so `apply`/`get` accept its dicts."""
+    factory = create_namespaced_resource if namespaced else create_global_resource
+    factory(group, version, kind, plural)
+
+
+def resource_class(api_version: str, kind: str) -> Any:
+    """The lightkube class of a kind (typed Any: lightkube's methods are generic over concrete classes)."""
+    try:
+        loaded: type[Resource] = codecs.resource_registry.load(api_version, kind)
+    except LoadResourceError as error:
+        raise KeyError(
+            f"unknown kind {kind} in {api_version}: register custom resources with register_custom_resource"
+        ) from error
+    return loaded
+
+
+class Kube:
+    """An async client for one cluster, optionally impersonating someone."""
+
+    def __init__(self, kubeconfig: Path | None = None, *, identity: Identity | None = None) -> None:
+        config = KubeConfig.from_file(kubeconfig) if kubeconfig else KubeConfig.from_env()
+        single = config.get()
+        if single is None:
+            raise ValueError(f"kubeconfig {kubeconfig or '$KUBECONFIG'} has no current context")
+        transport = None
+        if identity is not None:
+            assert single.user is not None, "the kubeconfig names no user"
+            verify = client_adapter.verify_cluster(single.cluster, single.user, single.abs_file)
+            transport = _Impersonating(httpx2.AsyncHTTPTransport(verify=verify), identity)
+        self.server = single.cluster.server
+        self.client = AsyncClient(single, field_manager=FIELD_MANAGER, transport=transport, lazy=True)
+
+    async def __aenter__(self) -> Kube:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def apply(self, obj: Mapping[str, Any], *, force: bool = True) -> Object:
+        """Server-side apply `obj` as kubetenancy's field manager and return the object as stored."""
+        resource = codecs.from_dict(dict(obj))
+        applied = await self.client.apply(resource, force=force)
+        return _to_dict(applied)
+
+    async def create(self, obj: Mapping[str, Any]) -> Object:
+        created = await self.client.create(codecs.from_dict(dict(obj)))
+        return _to_dict(created)
+
+    async def get(
+        self, api_version: str, kind: str, name: str, namespace: str | None = None
+    ) -> Object | None:
+        """The object, or None when it does not exist."""
+        try:
+            found = await self.client.get(resource_class(api_version, kind), name, namespace=namespace)
+        except ApiError as error:
+            if error.status.code == 404:
+                return None
+            raise
+        return _to_dict(found)
+
+    async def list(
+        self, api_version: str, kind: str, *, namespace: str | None = None, labels: str | None = None
+    ) -> list[Object]:
+        listing = self.client.list(
+            resource_class(api_version, kind),
+            namespace=namespace,
+            labels=labels,  # type: ignore[arg-type]
+        )
+        return [_to_dict(item) async for item in listing]
+
+    async def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
+        """Delete the object; False when it was already gone."""
+        try:
+            await self.client.delete(resource_class(api_version, kind), name, namespace=namespace)
+        except ApiError as error:
+            if error.status.code == 404:
+                return False
+            raise
+        return True
+
+
+def _to_dict(resource: Any) -> Object:
+    if isinstance(resource, dict):
+        return resource
+    result: Object = resource.to_dict()
+    return result

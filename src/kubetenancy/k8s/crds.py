@@ -1,0 +1,38 @@
+"""Install CustomResourceDefinitions and wait until the API server serves them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from kubetenancy.k8s.client import Kube, register_custom_resource
+
+CRD_API = "apiextensions.k8s.io/v1"
+ESTABLISH_SECONDS = 30.0
+
+
+def _established(crd: dict[str, Any] | None) -> bool:
+    conditions = (crd or {}).get("status", {}).get("conditions", [])
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+
+
+async def ensure_crds(kube: Kube, manifests: Sequence[dict[str, Any]]) -> None:
+    """Apply every CRD, register its kinds with the client, and wait until all are Established."""
+    for manifest in manifests:
+        await kube.apply(manifest)
+        spec = manifest["spec"]
+        for version in spec["versions"]:
+            register_custom_resource(
+                spec["group"],
+                version["name"],
+                spec["names"]["kind"],
+                spec["names"]["plural"],
+                namespaced=spec["scope"] == "Namespaced",
+            )
+    async with asyncio.timeout(ESTABLISH_SECONDS):
+        for manifest in manifests:
+            name = manifest["metadata"]["name"]
+            # Establishing takes milliseconds; a short poll is simpler than a watch here.
+            while not _established(await kube.get(CRD_API, "CustomResourceDefinition", name)):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)

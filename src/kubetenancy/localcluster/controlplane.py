@@ -1,0 +1,365 @@
+"""A real local control plane: one etcd, and per cluster a kube-apiserver and a kube-controller-manager.
+
+Everything lives in one state directory (certificates, token file, kubeconfigs, logs, etcd data and a
+`state.json` that lets another process find and stop the components). Clusters share the etcd, each
+under its own `--etcd-prefix`, and share one CA; each has its own service-account issuer.
+
+Starting wipes the previous etcd data of the state directory: a local control plane is disposable.
+This module starts and stops processes and writes files; it creates no Kubernetes objects.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from kubetenancy import pki
+from kubetenancy.localcluster import kubeconfig, users
+from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
+from kubetenancy.localcluster.processes import (
+    Process,
+    StartupError,
+    free_port,
+    http_ok,
+    spawn,
+    wait_until,
+)
+
+CONTROLLERS = (
+    "namespace-controller",
+    "resourcequota-controller",
+    "garbage-collector-controller",
+    "serviceaccount-controller",
+    "serviceaccount-token-controller",
+    "root-ca-certificate-publisher-controller",
+    "clusterrole-aggregation-controller",
+)
+ADMISSION_PLUGINS = (
+    "NamespaceLifecycle",
+    "LimitRanger",
+    "ServiceAccount",
+    "ResourceQuota",
+    "PodSecurity",
+    "MutatingAdmissionWebhook",
+    "ValidatingAdmissionWebhook",
+)
+FRONT_PROXY_CLIENT = "front-proxy-client"
+STARTUP_TIMEOUT = 90.0
+
+
+@dataclass(frozen=True)
+class TokenWebhook:
+    """Where the API servers send TokenReviews for tokens they do not know themselves."""
+
+    url: str
+    ca_file: Path
+    cache_ttl: str = "10s"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """One API server of the control plane, as seen by its clients."""
+
+    name: str
+    port: int
+    state_dir: Path
+
+    @property
+    def server(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def kubeconfig(self, user: str | None = None) -> Path:
+        """The admin's kubeconfig, or a test user's (token credentials)."""
+        return self.state_dir / self.name / "kubeconfigs" / f"{user or 'admin'}.kubeconfig"
+
+
+class ControlPlane:
+    """Build-if-needed, start, find and stop a local control plane in `state_dir`."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        clusters: int = 1,
+        users: Mapping[str, tuple[str, ...]] = users.DEFAULT_USERS,
+        token_webhook: TokenWebhook | None = None,
+    ) -> None:
+        if clusters < 1:
+            raise ValueError(f"a control plane needs at least one cluster, got clusters={clusters}")
+        self.state_dir = state_dir
+        self.cluster_count = clusters
+        self.users = dict(users)
+        self.token_webhook = token_webhook
+        self.clusters: list[Cluster] = []
+        self.processes: list[Process] = []
+        self.tokens: dict[str, str] = {}
+
+    # -- paths --------------------------------------------------------------------------------
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.state_dir / "pki"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.pki_dir / "ca.crt"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / "state.json"
+
+    def cluster(self, name: str | None = None) -> Cluster:
+        """The named cluster, or the first one."""
+        if name is None:
+            return self.clusters[0]
+        for cluster in self.clusters:
+            if cluster.name == name:
+                return cluster
+        known = ", ".join(c.name for c in self.clusters)
+        raise KeyError(f'no cluster named "{name}" in this control plane (clusters: {known})')
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def running(self) -> bool:
+        return bool(self.processes) and all(p.alive() for p in self.processes)
+
+    def start(self, binaries: Binaries | None = None) -> None:
+        """Start every component and wait until each cluster serves requests and runs its controllers."""
+        binaries = binaries or ensure_binaries()
+        previous = ControlPlane.load(self.state_dir)
+        if previous is not None:
+            previous.stop()
+        self.stop()
+        if (self.state_dir / "etcd").exists():
+            shutil.rmtree(self.state_dir / "etcd")
+        self.clusters = [
+            Cluster(f"cluster-{i + 1}", free_port(), self.state_dir) for i in range(self.cluster_count)
+        ]
+        self.tokens = users.new_tokens(self.users)
+        self._write_pki()
+        try:
+            etcd_url = self._start_etcd(binaries)
+            for index, cluster in enumerate(self.clusters):
+                self._start_apiserver(binaries, cluster, etcd_url, compacts=index == 0)
+            self._save()
+            context = ssl.create_default_context(cafile=self.ca_file)
+            for cluster, apiserver in zip(self.clusters, self.processes[1:], strict=True):
+                wait_until(
+                    apiserver,
+                    partial(http_ok, f"{cluster.server}/readyz", context),
+                    STARTUP_TIMEOUT,
+                    "ready",
+                )
+                self._write_kubeconfigs(cluster)
+            for cluster in self.clusters:
+                self._start_controller_manager(binaries, cluster)
+            self._save()
+            self._wait_for_controllers()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop every component (controller managers first, etcd last) and forget them."""
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes = []
+        if self.state_file.exists():
+            self.state_file.unlink()
+
+    def adopt(self, process: Process) -> None:
+        """Track a process started next to the control plane (the operator) so `stop` ends it too."""
+        self.processes.append(process)
+        self._save()
+
+    # -- persistence --------------------------------------------------------------------------
+
+    def _save(self) -> None:
+        state = {
+            "clusters": [{"name": c.name, "port": c.port} for c in self.clusters],
+            "processes": [p.to_json() for p in self.processes],
+            "users": self.users,
+            "tokens": self.tokens,
+        }
+        self.state_file.write_text(json.dumps(state, indent=2))
+        self.state_file.chmod(0o600)
+
+    @classmethod
+    def load(cls, state_dir: Path) -> ControlPlane | None:
+        """The control plane last started in `state_dir`, or None if none was (or it was stopped)."""
+        try:
+            state = json.loads((state_dir / "state.json").read_text())
+        except FileNotFoundError:
+            return None
+        plane = cls(state_dir, clusters=len(state["clusters"]), users=state["users"])
+        plane.clusters = [Cluster(c["name"], c["port"], state_dir) for c in state["clusters"]]
+        plane.processes = [Process.from_json(p) for p in state["processes"]]
+        plane.tokens = state["tokens"]
+        return plane
+
+    # -- components ---------------------------------------------------------------------------
+
+    def _write_pki(self) -> None:
+        ca = pki.new_ca("kubetenancy-local-ca")
+        ca.write(self.pki_dir, "ca")
+        hosts = ("127.0.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc")
+        pki.issue(ca, "kube-apiserver", hosts=hosts, server=True).write(self.pki_dir, "apiserver")
+        pki.issue(ca, users.ADMIN_USER, organizations=users.ADMIN_GROUPS, client=True).write(
+            self.pki_dir, "admin"
+        )
+        pki.issue(ca, "system:kube-controller-manager", client=True).write(self.pki_dir, "controller-manager")
+        front_proxy_ca = pki.new_ca("kubetenancy-front-proxy-ca")
+        front_proxy_ca.write(self.pki_dir, "front-proxy-ca")
+        pki.issue(front_proxy_ca, FRONT_PROXY_CLIENT, client=True).write(self.pki_dir, "front-proxy-client")
+        private, public = pki.new_signing_key()
+        (self.pki_dir / "sa.key").write_bytes(private)
+        (self.pki_dir / "sa.key").chmod(0o600)
+        (self.pki_dir / "sa.pub").write_bytes(public)
+        tokens = self.state_dir / "tokens.csv"
+        tokens.write_text(users.token_file(self.users, self.tokens))
+        tokens.chmod(0o600)
+
+    def _start_etcd(self, binaries: Binaries) -> str:
+        client_port, peer_port = free_port(), free_port()
+        client_url, peer_url = f"http://127.0.0.1:{client_port}", f"http://127.0.0.1:{peer_port}"
+        etcd = spawn(
+            "etcd",
+            [
+                binaries.etcd,
+                "--name=kubetenancy",
+                f"--data-dir={self.state_dir / 'etcd'}",
+                f"--listen-client-urls={client_url}",
+                f"--advertise-client-urls={client_url}",
+                f"--listen-peer-urls={peer_url}",
+                f"--initial-advertise-peer-urls={peer_url}",
+                f"--initial-cluster=kubetenancy={peer_url}",
+                "--unsafe-no-fsync=true",
+                "--log-level=warn",
+            ],
+            self.logs_dir / "etcd.log",
+        )
+        self.processes.append(etcd)
+        wait_until(etcd, partial(http_ok, f"{client_url}/health"), STARTUP_TIMEOUT, "healthy")
+        return client_url
+
+    def _start_apiserver(
+        self, binaries: Binaries, cluster: Cluster, etcd_url: str, *, compacts: bool
+    ) -> None:
+        pki_dir = self.pki_dir
+        argv: list[str | Path] = [
+            binaries.kube_apiserver,
+            f"--etcd-servers={etcd_url}",
+            f"--etcd-prefix=/kubetenancy/{cluster.name}",
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            f"--secure-port={cluster.port}",
+            f"--cert-dir={self.state_dir / cluster.name / 'certs'}",
+            f"--tls-cert-file={pki_dir / 'apiserver.crt'}",
+            f"--tls-private-key-file={pki_dir / 'apiserver.key'}",
+            f"--client-ca-file={self.ca_file}",
+            f"--token-auth-file={self.state_dir / 'tokens.csv'}",
+            "--authorization-mode=RBAC",
+            f"--enable-admission-plugins={','.join(ADMISSION_PLUGINS)}",
+            "--allow-privileged=true",
+            "--service-cluster-ip-range=10.0.0.0/24",
+            f"--service-account-issuer=https://{cluster.name}.kubetenancy.local",
+            f"--service-account-key-file={pki_dir / 'sa.pub'}",
+            f"--service-account-signing-key-file={pki_dir / 'sa.key'}",
+            "--endpoint-reconciler-type=none",
+            f"--requestheader-client-ca-file={pki_dir / 'front-proxy-ca.crt'}",
+            f"--requestheader-allowed-names={FRONT_PROXY_CLIENT}",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={pki_dir / 'front-proxy-client.crt'}",
+            f"--proxy-client-key-file={pki_dir / 'front-proxy-client.key'}",
+            "--profiling=false",
+            "--v=1",
+        ]
+        if not compacts:
+            # All clusters share one etcd and its compaction key: one API server compacts for all.
+            argv.append("--etcd-compaction-interval=0")
+        if self.token_webhook is not None:
+            webhook_config = kubeconfig.write(
+                self.state_dir / cluster.name / "token-webhook.kubeconfig",
+                kubeconfig.kubeconfig(
+                    "token-webhook", self.token_webhook.url, self.token_webhook.ca_file, "apiserver"
+                ),
+            )
+            argv += [
+                f"--authentication-token-webhook-config-file={webhook_config}",
+                f"--authentication-token-webhook-cache-ttl={self.token_webhook.cache_ttl}",
+                "--authentication-token-webhook-version=v1",
+            ]
+        self.processes.append(
+            spawn(
+                f"{cluster.name}/kube-apiserver", argv, self.logs_dir / f"{cluster.name}-kube-apiserver.log"
+            )
+        )
+
+    def _write_kubeconfigs(self, cluster: Cluster) -> None:
+        admin_cert = (self.pki_dir / "admin.crt", self.pki_dir / "admin.key")
+        kubeconfig.write(
+            cluster.kubeconfig(),
+            kubeconfig.kubeconfig(
+                cluster.name, cluster.server, self.ca_file, "admin", client_cert=admin_cert
+            ),
+        )
+        kcm_cert = (self.pki_dir / "controller-manager.crt", self.pki_dir / "controller-manager.key")
+        kubeconfig.write(
+            cluster.kubeconfig("controller-manager"),
+            kubeconfig.kubeconfig(
+                cluster.name, cluster.server, self.ca_file, "controller-manager", client_cert=kcm_cert
+            ),
+        )
+        for user, token in self.tokens.items():
+            kubeconfig.write(
+                cluster.kubeconfig(user),
+                kubeconfig.kubeconfig(cluster.name, cluster.server, self.ca_file, user, token=token),
+            )
+
+    def _start_controller_manager(self, binaries: Binaries, cluster: Cluster) -> None:
+        argv: list[str | Path] = [
+            binaries.kube_controller_manager,
+            f"--kubeconfig={cluster.kubeconfig('controller-manager')}",
+            f"--controllers={','.join(CONTROLLERS)}",
+            f"--service-account-private-key-file={self.pki_dir / 'sa.key'}",
+            f"--root-ca-file={self.ca_file}",
+            f"--cluster-name={cluster.name}",
+            # Each controller acts as its own service account, with the RBAC roles Kubernetes bootstraps.
+            "--use-service-account-credentials=true",
+            "--leader-elect=false",
+            "--secure-port=0",
+            "--v=1",
+        ]
+        self.processes.append(
+            spawn(
+                f"{cluster.name}/kube-controller-manager",
+                argv,
+                self.logs_dir / f"{cluster.name}-kube-controller-manager.log",
+            )
+        )
+
+    def _wait_for_controllers(self) -> None:
+        """The first objects of the service-account and root-CA controllers prove the manager is at work."""
+        context = ssl.create_default_context(cafile=self.ca_file)
+        context.load_cert_chain(self.pki_dir / "admin.crt", self.pki_dir / "admin.key")
+        managers = self.processes[1 + len(self.clusters) :]
+        for cluster, manager in zip(self.clusters, managers, strict=True):
+            for url in (
+                f"{cluster.server}/api/v1/namespaces/default/serviceaccounts/default",
+                f"{cluster.server}/api/v1/namespaces/default/configmaps/kube-root-ca.crt",
+            ):
+                wait_until(manager, partial(http_ok, url, context), STARTUP_TIMEOUT, "running controllers")
+
+
+__all__ = ["Cluster", "ControlPlane", "StartupError", "TokenWebhook"]

@@ -1,0 +1,144 @@
+"""Start, probe and stop the control plane's processes.
+
+Processes run in their own session (so `kubetenancy dev up` can return while they keep running) and are
+remembered by pid plus executable, so a later `dev down` never signals a recycled pid that now belongs to
+something else. This module knows nothing about what the processes are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+
+class StartupError(RuntimeError):
+    """A component did not become ready; the message names it and points at its log."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_is_listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass(frozen=True)
+class Process:
+    """A started component: enough to find it again from another process."""
+
+    name: str
+    pid: int
+    executable: str
+    log: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Process:
+        return cls(**data)
+
+    def alive(self) -> bool:
+        try:
+            cmdline = Path(f"/proc/{self.pid}/cmdline").read_bytes()
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+        except OSError:
+            return False
+        # A zombie has exited; it only waits for its parent to reap it.
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+        # cmdline reads empty for a moment right after exec; only a different program means a reused pid.
+        argv0 = cmdline.split(b"\0", 1)[0].decode()
+        return not argv0 or argv0 == self.executable
+
+    def log_tail(self, lines: int = 25) -> str:
+        try:
+            return "\n".join(Path(self.log).read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self, grace_seconds: float = 10.0) -> None:
+        """SIGTERM the process group, then SIGKILL it if it is still there after the grace period."""
+        if not self.alive():
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_seconds
+        while self.alive() and time.monotonic() < deadline:
+            _reap(self.pid)
+            time.sleep(0.05)
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGKILL)
+            while self.alive():
+                _reap(self.pid)
+                time.sleep(0.05)
+        _reap(self.pid)
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status if we are the parent (otherwise init does)."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def spawn(name: str, argv: Sequence[str | Path], log: Path, env: dict[str, str] | None = None) -> Process:
+    """Start `argv` detached in its own session; stdout and stderr go to `log`, new for each start."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        popen = subprocess.Popen(
+            [str(a) for a in argv],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+        )
+    return Process(name=name, pid=popen.pid, executable=str(argv[0]), log=str(log))
+
+
+def wait_until(
+    process: Process, ready: Callable[[], bool], timeout: float, what: str, interval: float = 0.1
+) -> None:
+    """Poll `ready` until it is true; fail early, with the log's tail, if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.alive():
+            raise StartupError(
+                f"{process.name} exited before it was {what}; last lines of {process.log}:\n"
+                f"{process.log_tail()}"
+            )
+        if ready():
+            return
+        time.sleep(interval)
+    raise StartupError(
+        f"{process.name} was not {what} within {timeout:.0f}s; last lines of {process.log}:\n"
+        f"{process.log_tail()}"
+    )
+
+
+def http_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
+    """True when GET `url` answers 200 within a second."""
+    try:
+        with urllib.request.urlopen(url, timeout=1, context=context) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ssl.SSLError):
+        return False

@@ -1,0 +1,35 @@
+"""Pinned upstream versions of the local control plane, and where their binaries are cached.
+
+Kubernetes is the newest release the machine's Go toolchain (1.26) builds; etcd is the newest 3.6 patch
+release, which kube-apiserver 1.36 supports with its fast consistent reads (needs >= 3.5.13).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+KUBERNETES_VERSION = "1.36.3"
+ETCD_VERSION = "3.6.16"
+
+
+def kubernetes_minor(version: str = KUBERNETES_VERSION) -> int:
+    return int(version.split(".")[1])
+
+
+def cache_dir() -> Path:
+    """Root of kubetenancy's cache: `$KUBETENANCY_CACHE_DIR`, else `$XDG_CACHE_HOME/kubetenancy`."""
+    explicit = os.environ.get("KUBETENANCY_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "kubetenancy"
+
+
+def state_dir() -> Path:
+    """Where `kubetenancy dev` keeps its control plane: `$KUBETENANCY_STATE_DIR`, else XDG state."""
+    explicit = os.environ.get("KUBETENANCY_STATE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_STATE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "kubetenancy" / "dev"

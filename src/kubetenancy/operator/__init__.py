@@ -1,0 +1,1 @@
+"""The kopf operator: thin handlers that fetch, call the engine and admission rules, and report."""
