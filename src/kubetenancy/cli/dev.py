@@ -74,6 +74,14 @@ def _start_operator(plane: ControlPlane) -> None:
 
 
 @app.command()
+def build() -> None:
+    """Build (first time only) the pinned etcd and Kubernetes binaries and print where they are."""
+    binaries = _binaries()
+    for name, path in vars(binaries).items():
+        typer.echo(f"{name.replace('_', '-')}: {path}")
+
+
+@app.command()
 def up(
     clusters: Annotated[int, typer.Option(min=1, help="How many clusters (API servers) to run.")] = 1,
     operator: Annotated[bool, typer.Option(help="Run the operator against the first cluster.")] = True,

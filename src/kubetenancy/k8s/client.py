@@ -19,6 +19,8 @@ from lightkube.core.exceptions import LoadResourceError
 from lightkube.core.resource import Resource
 from lightkube.generic_resource import create_global_resource, create_namespaced_resource
 
+from kubetenancy.api import SERVED_CRDS
+
 __all__ = ["FIELD_MANAGER", "ApiError", "Identity", "Kube", "Object", "register_custom_resource"]
 
 FIELD_MANAGER = "kubetenancy"
@@ -58,6 +60,17 @@ def register_custom_resource(group: str, version: str, kind: str, plural: str, *
     """Teach the codec a custom resource kind so `apply`/`get` accept its dicts."""
     factory = create_namespaced_resource if namespaced else create_global_resource
     factory(group, version, kind, plural)
+
+
+def _register_served_kinds() -> None:
+    for versions in SERVED_CRDS:
+        for served in versions:
+            register_custom_resource(
+                served.group, served.version, served.kind, served.plural, namespaced=served.namespaced
+            )
+
+
+_register_served_kinds()  # every client knows the kinds kubetenancy serves
 
 
 def resource_class(api_version: str, kind: str) -> Any:

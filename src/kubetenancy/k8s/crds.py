@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from kubetenancy.k8s.client import Kube, register_custom_resource
+from kubetenancy.k8s.client import Kube
 
 CRD_API = "apiextensions.k8s.io/v1"
 ESTABLISH_SECONDS = 30.0
@@ -18,18 +18,9 @@ def _established(crd: dict[str, Any] | None) -> bool:
 
 
 async def ensure_crds(kube: Kube, manifests: Sequence[dict[str, Any]]) -> None:
-    """Apply every CRD, register its kinds with the client, and wait until all are Established."""
+    """Apply every CRD and wait until all are Established."""
     for manifest in manifests:
         await kube.apply(manifest)
-        spec = manifest["spec"]
-        for version in spec["versions"]:
-            register_custom_resource(
-                spec["group"],
-                version["name"],
-                spec["names"]["kind"],
-                spec["names"]["plural"],
-                namespaced=spec["scope"] == "Namespaced",
-            )
     async with asyncio.timeout(ESTABLISH_SECONDS):
         for manifest in manifests:
             name = manifest["metadata"]["name"]

@@ -57,17 +57,20 @@ class Process:
         return cls(**data)
 
     def alive(self) -> bool:
-        try:
-            cmdline = Path(f"/proc/{self.pid}/cmdline").read_bytes()
-            stat = Path(f"/proc/{self.pid}/stat").read_text()
-        except OSError:
-            return False
-        # A zombie has exited; it only waits for its parent to reap it.
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-        # cmdline reads empty for a moment right after exec; only a different program means a reused pid.
-        argv0 = cmdline.split(b"\0", 1)[0].decode()
-        return not argv0 or argv0 == self.executable
+        # cmdline reads empty for a moment right after exec: read again before trusting the pid alone.
+        for _ in range(50):
+            try:
+                cmdline = Path(f"/proc/{self.pid}/cmdline").read_bytes()
+                stat = Path(f"/proc/{self.pid}/stat").read_text()
+            except OSError:
+                return False
+            if stat.rsplit(")", 1)[1].split()[0] == "Z":
+                return False  # exited; only waits for its parent to reap it
+            if cmdline:
+                # A different program under the same pid means the pid was reused.
+                return cmdline.split(b"\0", 1)[0].decode() == self.executable
+            time.sleep(0.002)
+        return True
 
     def log_tail(self, lines: int = 25) -> str:
         try:

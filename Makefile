@@ -1,0 +1,49 @@
+# The two commands of the README are `make run` and `make test`; everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run down test lint unit bench bench-quick crds clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+## run: local control plane (built on first use) + operator + the examples applied
+run: $(INSTALLED)
+	$(BIN)/kubetenancy dev up --apply examples
+
+## down: stop the local control plane started by `make run`
+down: $(INSTALLED)
+	$(BIN)/kubetenancy dev down
+
+## test: lint, types, layering, then every test against a real local control plane
+test: lint
+	$(BIN)/kubetenancy dev build
+	$(BIN)/pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: $(INSTALLED)
+	$(BIN)/pytest tests/unit
+
+## bench: every benchmark, results in bench/results/; bench-quick: a short smoke run
+bench: $(INSTALLED)
+	$(BIN)/python -m bench
+
+bench-quick: $(INSTALLED)
+	$(BIN)/python -m bench --quick
+
+## crds: regenerate deploy/crds from the typed API models
+crds: $(INSTALLED)
+	$(BIN)/kubetenancy manifests crds --out deploy/crds
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

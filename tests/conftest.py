@@ -1,0 +1,109 @@
+"""Fixtures on a real local control plane: one per test session, a fresh namespace per test.
+
+The control plane has two clusters (for the isolation tests) and the default named test users. Tests
+get clients for the admin, for a token user, and for anyone through impersonation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+
+from kubetenancy.k8s import Identity, Kube
+from kubetenancy.localcluster.controlplane import Cluster, ControlPlane
+from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
+from kubetenancy.localcluster.processes import free_port, http_ok, spawn, wait_until
+
+
+@pytest.fixture(scope="session")
+def binaries() -> Binaries:
+    return ensure_binaries()
+
+
+@pytest.fixture(scope="session")
+def control_plane(tmp_path_factory: pytest.TempPathFactory, binaries: Binaries) -> Iterator[ControlPlane]:
+    plane = ControlPlane(tmp_path_factory.mktemp("control-plane"), clusters=2)
+    plane.start(binaries)
+    yield plane
+    plane.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster(control_plane: ControlPlane) -> Cluster:
+    return control_plane.cluster()
+
+
+@pytest.fixture
+async def admin(cluster: Cluster) -> AsyncIterator[Kube]:
+    async with Kube(cluster.kubeconfig()) as kube:
+        yield kube
+
+
+@pytest.fixture
+async def user_client(cluster: Cluster) -> AsyncIterator[Callable[[str], Kube]]:
+    """Clients that authenticate with a test user's own bearer token."""
+    clients: list[Kube] = []
+
+    def make(user: str) -> Kube:
+        clients.append(Kube(cluster.kubeconfig(user)))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+async def impersonate(cluster: Cluster) -> AsyncIterator[Callable[..., Kube]]:
+    """Clients that act as anyone (admin credentials + Impersonate-User/Group headers)."""
+    clients: list[Kube] = []
+
+    def make(user: str, *groups: str) -> Kube:
+        clients.append(Kube(cluster.kubeconfig(), identity=Identity(user, groups)))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+async def namespace(request: pytest.FixtureRequest, admin: Kube) -> AsyncIterator[str]:
+    """A fresh namespace named after the test; deleted (asynchronously) afterwards."""
+    digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:8]
+    name = f"t-{request.node.name[:40].lower().replace('_', '-').strip('-')}-{digest}"
+    name = "".join(c if c.isalnum() or c == "-" else "-" for c in name)
+    await admin.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    yield name
+    await admin.delete("v1", "Namespace", name)
+
+
+@pytest.fixture(scope="session")
+def operator(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The operator running against the first cluster; yields the base URL of its probes."""
+    probe_port = free_port()
+    logs = tmp_path_factory.mktemp("operator")
+    process = spawn(
+        "operator",
+        [
+            sys.executable,
+            "-m",
+            "kubetenancy",
+            "operator",
+            "run",
+            f"--kubeconfig={control_plane.cluster().kubeconfig()}",
+            f"--cert-dir={logs / 'certs'}",
+            f"--webhook-port={free_port()}",
+            f"--probe-port={probe_port}",
+        ],
+        logs / "operator.log",
+    )
+    url = f"http://127.0.0.1:{probe_port}"
+    try:
+        wait_until(process, lambda: http_ok(f"{url}/readyz"), 60, "ready")
+        yield url
+    finally:
+        process.stop()
