@@ -16,6 +16,7 @@ from kubetenancy.k8s import Identity, Kube
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane
 from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
 from kubetenancy.localcluster.processes import free_port, http_ok, spawn, wait_until
+from tests.support.kubectl import Kubectl
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +99,7 @@ def operator(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFacto
             f"--cert-dir={logs / 'certs'}",
             f"--webhook-port={free_port()}",
             f"--probe-port={probe_port}",
+            "--bypassed-groups=cluster-admins",
         ],
         logs / "operator.log",
     )
@@ -107,3 +109,9 @@ def operator(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFacto
         yield url
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def kubectl(binaries: Binaries, cluster: Cluster) -> Kubectl:
+    """kubectl on the first cluster, as the admin or (user=…) as a test user."""
+    return Kubectl(binaries, cluster)

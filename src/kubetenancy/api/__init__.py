@@ -5,7 +5,11 @@ from typing import Any
 from kubetenancy.api import tenantoperator
 from kubetenancy.api.crd import ServedKind, crd_manifest
 
-SERVED_CRDS: tuple[tuple[ServedKind, ...], ...] = ((tenantoperator.QUOTA_V1BETA1,),)
+SERVED_CRDS: tuple[tuple[ServedKind, ...], ...] = (
+    (tenantoperator.TENANT_V1BETA3,),
+    (tenantoperator.QUOTA_V1BETA1,),
+    (tenantoperator.INTEGRATION_CONFIG_V1BETA1,),
+)
 """Every CRD kubetenancy serves, each as its versions (the last one is stored)."""
 
 

@@ -1,16 +1,18 @@
 """`tenantoperator.stakater.com`: the Multi Tenant Operator's API, served verbatim.
 
-Only the kinds needed so far are here; each field's description becomes the CRD's API documentation.
+Tenant (v1beta3), Quota (v1beta1) and IntegrationConfig (v1beta1). Each field's description becomes the
+CRD's API documentation.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from kubetenancy.api.crd import PrinterColumn, ServedKind
-from kubetenancy.api.schema import ApiModel, Quantity
+from kubetenancy.api.schema import ApiModel, FreeForm, Quantity
 
 GROUP = "tenantoperator.stakater.com"
 
@@ -77,4 +79,229 @@ QUOTA_V1BETA1 = ServedKind(
             "Memory", ".spec.resourcequota.hard['requests\\.memory']", description="requests.memory"
         ),
     ),
+)
+
+
+# -- Tenant v1beta3 ---------------------------------------------------------------------------------
+
+
+class Subjects(ApiModel):
+    users: list[str] = Field(default_factory=list, description="User names, as the API server knows them.")
+    groups: list[str] = Field(default_factory=list, description="Group names, as the API server knows them.")
+
+
+class AccessControl(ApiModel):
+    owners: Subjects | None = Field(
+        None, description="Full rights in every tenant namespace; may add namespaces."
+    )
+    editors: Subjects | None = Field(None, description="May change workloads in every tenant namespace.")
+    viewers: Subjects | None = Field(None, description="Read-only access to every tenant namespace.")
+
+
+class Metadata(ApiModel):
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels to set.")
+    annotations: dict[str, str] = Field(default_factory=dict, description="Annotations to set.")
+
+
+class SpecificMetadata(Metadata):
+    namespaces: list[str] = Field(default_factory=list, description="Full names of the namespaces concerned.")
+
+
+class NamespaceMetadata(ApiModel):
+    common: Metadata | None = Field(None, description="Labels and annotations of every tenant namespace.")
+    sandbox: Metadata | None = Field(
+        None,
+        description="Labels and annotations of sandboxes; {{ TENANT.USERNAME }} is replaced by the user.",
+    )
+    specific: list[SpecificMetadata] = Field(
+        default_factory=list, description="Labels and annotations of named namespaces; win over common ones."
+    )
+
+
+class Sandboxes(ApiModel):
+    enabled: bool = Field(
+        False, description="Give every owner, editor and viewer user a <tenant>-<user>-sandbox."
+    )
+    private: bool = Field(False, description="Only the sandbox's user may access it.")
+
+
+class Namespaces(ApiModel):
+    with_tenant_prefix: list[str] = Field(
+        default_factory=list, description="Namespaces created as <tenant>-<name>."
+    )
+    without_tenant_prefix: list[str] = Field(default_factory=list, description="Namespaces created verbatim.")
+    sandboxes: Sandboxes | None = Field(None, description="Per-user sandbox namespaces.")
+    on_delete_purge_namespaces: bool = Field(
+        False, description="Delete the tenant's namespaces, and all they hold, when the Tenant is deleted."
+    )
+    metadata: NamespaceMetadata | None = Field(
+        None, description="Labels and annotations of tenant namespaces."
+    )
+
+
+class AllowList(ApiModel):
+    allowed: list[str] = Field(
+        default_factory=list,
+        description="Names that may be used; empty allows all. The empty string stands for 'none given'.",
+    )
+
+
+class DenyList(ApiModel):
+    denied: list[str] = Field(
+        default_factory=list, description="Names that may not be used; an unset name counts as 'default'."
+    )
+
+
+class HostValidation(ApiModel):
+    allowed: list[str] = Field(
+        default_factory=list, description="Host names allowed as written (no globbing)."
+    )
+    allowed_regex: str | None = Field(None, description="A regular expression of further allowed host names.")
+    deny_wildcards: bool = Field(False, description="Refuse wildcard hosts such as *.example.com.")
+
+    @model_validator(mode="after")
+    def _regex_compiles(self) -> HostValidation:
+        # MTO silently stops enforcing on an invalid regex; refusing it at admission is safer.
+        if self.allowed_regex is not None:
+            try:
+                re.compile(self.allowed_regex)
+            except re.error as error:
+                raise ValueError(f"allowedRegex is not a valid regular expression: {error}") from None
+        return self
+
+
+class TenantSpec(ApiModel):
+    quota: str = Field(description="Name of the Quota shared by all of the tenant's namespaces.")
+    access_control: AccessControl | None = Field(
+        None, description="Who may do what in the tenant's namespaces."
+    )
+    namespaces: Namespaces | None = Field(None, description="The tenant's namespaces.")
+    desc: str | None = Field(None, description="A human-readable description of the tenant.")
+    storage_classes: AllowList | None = Field(
+        None, description="StorageClasses for PVCs: absent = not managed, empty = all, list = only those."
+    )
+    ingress_classes: AllowList | None = Field(
+        None,
+        description="IngressClasses for Ingresses: absent = not managed, empty = all, list = only those.",
+    )
+    pod_priority_classes: AllowList | None = Field(
+        None, description="PriorityClasses for pods: absent = not managed, empty = all, list = only those."
+    )
+    service_accounts: DenyList | None = Field(None, description="ServiceAccounts workloads may not run as.")
+    image_registries: AllowList | None = Field(
+        None, description='Registries images may come from; include "" for images without a registry.'
+    )
+    host_validation_config: HostValidation | None = Field(None, description="Rules for Ingress host names.")
+
+
+class Condition(ApiModel):
+    type: str = Field(description="Condition type, e.g. Ready.")
+    status: Literal["True", "False", "Unknown"] = Field(description="True, False or Unknown.")
+    reason: str = Field(description="One CamelCase word saying why.")
+    message: str = Field("", description="What happened, for people.")
+    observed_generation: int | None = Field(None, description="The .metadata.generation this reflects.")
+    last_transition_time: str = Field(description="When the status last changed (RFC 3339).")
+
+
+class TenantStatus(ApiModel):
+    conditions: list[Condition] = Field(default_factory=list, description="Ready and its reason.")
+    observed_generation: int | None = Field(None, description="The .metadata.generation last reconciled.")
+    namespaces: list[str] = Field(default_factory=list, description="The tenant's namespaces.")
+    applied_hash: str | None = Field(
+        None, description="Hash of the objects last applied for this tenant (unchanged = no writes)."
+    )
+
+
+TENANT_V1BETA3 = ServedKind(
+    group=GROUP,
+    version="v1beta3",
+    kind="Tenant",
+    plural="tenants",
+    namespaced=False,
+    spec=TenantSpec,
+    status=TenantStatus,
+    description="A team sharing the cluster: its namespaces, members, quota and policies.",
+    printer_columns=(
+        PrinterColumn("Quota", ".spec.quota"),
+        PrinterColumn("Ready", '.status.conditions[?(@.type=="Ready")].status'),
+        PrinterColumn("Reason", '.status.conditions[?(@.type=="Ready")].reason'),
+    ),
+)
+
+
+# -- IntegrationConfig v1beta1 ----------------------------------------------------------------------
+
+
+class ClusterRoles(ApiModel):
+    cluster_roles: list[str] = Field(description="ClusterRoles bound in each tenant namespace.")
+
+
+class TenantRoleSet(ApiModel):
+    owner: ClusterRoles | None = Field(None, description="Roles of owners.")
+    editor: ClusterRoles | None = Field(None, description="Roles of editors.")
+    viewer: ClusterRoles | None = Field(None, description="Roles of viewers.")
+
+
+class CustomTenantRoles(TenantRoleSet):
+    label_selector: FreeForm = Field(description="Namespaces (by label selector) that get these roles.")
+
+
+class TenantRoles(ApiModel):
+    default: TenantRoleSet = Field(description="Roles in every tenant namespace.")
+    custom: list[CustomTenantRoles] = Field(
+        default_factory=list, description="Role overrides for namespaces matching a label selector."
+    )
+
+    @model_validator(mode="after")
+    def _default_is_complete(self) -> TenantRoles:
+        missing = [tier for tier in ("owner", "editor", "viewer") if getattr(self.default, tier) is None]
+        if missing:
+            raise ValueError(
+                f"tenantRoles.default must name roles for owner, editor and viewer; missing {missing}"
+            )
+        return self
+
+
+class Rbac(ApiModel):
+    tenant_roles: TenantRoles | None = Field(None, description="ClusterRoles of owners, editors and viewers.")
+
+
+class Privileged(ApiModel):
+    namespaces: list[str] = Field(
+        default_factory=list, description="Regexes of namespaces tenants never own."
+    )
+    users: list[str] = Field(default_factory=list, description="Regexes of users that bypass tenant rules.")
+    groups: list[str] = Field(default_factory=list, description="Regexes of groups that bypass tenant rules.")
+
+
+class IntegrationAccessControl(ApiModel):
+    rbac: Rbac | None = Field(None, description="Roles given to tenant members.")
+    privileged: Privileged | None = Field(None, description="Namespaces, users and groups left alone.")
+
+
+class NetworkPolicies(ApiModel):
+    disable_intra_tenant_networking: bool = Field(
+        False, description="Isolate each tenant namespace from the others of the same tenant."
+    )
+    disable_node_port_services: bool = Field(False, description="Refuse Services of type NodePort.")
+    disable_host_ports: bool = Field(False, description="Refuse containers with hostPort.")
+
+
+class TenantPolicies(ApiModel):
+    network: NetworkPolicies | None = Field(None, description="Network rules of tenant namespaces.")
+
+
+class IntegrationConfigSpec(ApiModel):
+    access_control: IntegrationAccessControl | None = Field(None, description="Tenant roles and privileges.")
+    tenant_policies: TenantPolicies | None = Field(None, description="Policies applied to every tenant.")
+
+
+INTEGRATION_CONFIG_V1BETA1 = ServedKind(
+    group=GROUP,
+    version="v1beta1",
+    kind="IntegrationConfig",
+    plural="integrationconfigs",
+    namespaced=True,
+    spec=IntegrationConfigSpec,
+    description="Cluster-wide settings of the tenant operator (one object, tenant-operator-config).",
 )

@@ -66,6 +66,7 @@ def _start_operator(plane: ControlPlane) -> None:
             f"--cert-dir={plane.state_dir / 'operator' / 'certs'}",
             f"--webhook-port={free_port()}",
             f"--probe-port={probe_port}",
+            "--bypassed-groups=cluster-admins",
         ],
         plane.logs_dir / "operator.log",
     )

@@ -43,6 +43,15 @@ def run(
     ] = None,
     probe_addr: Annotated[str, typer.Option(help="Address of /healthz, /readyz and /metrics.")] = "127.0.0.1",
     probe_port: Annotated[int, typer.Option(help="Port of /healthz, /readyz and /metrics.")] = 8080,
+    bypassed_groups: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated groups that pass every tenant admission rule (MTO bypassedGroups)."
+        ),
+    ] = "",
+    config_namespace: Annotated[
+        str, typer.Option(help="Namespace of the IntegrationConfig tenant-operator-config.")
+    ] = "multi-tenant-operator",
 ) -> None:
     """Run the operator in the foreground: CRDs, admission webhooks, reconcilers."""
     run_operator(
@@ -55,5 +64,7 @@ def run(
             webhook_service=_service(webhook_service),
             probe_addr=probe_addr,
             probe_port=probe_port,
+            bypassed_groups=frozenset(g.strip() for g in bypassed_groups.split(",") if g.strip()),
+            config_namespace=config_namespace,
         )
     )

@@ -1,5 +1,6 @@
 """All I/O with Kubernetes API servers: nothing outside this package imports a Kubernetes client."""
 
+from kubetenancy.k8s import applier
 from kubetenancy.k8s.client import FIELD_MANAGER, ApiError, Identity, Kube, Object, register_custom_resource
 from kubetenancy.k8s.crds import ensure_crds
 
@@ -9,6 +10,7 @@ __all__ = [
     "Identity",
     "Kube",
     "Object",
+    "applier",
     "ensure_crds",
     "register_custom_resource",
 ]

@@ -18,6 +18,7 @@ from lightkube.config import client_adapter
 from lightkube.core.exceptions import LoadResourceError
 from lightkube.core.resource import Resource
 from lightkube.generic_resource import create_global_resource, create_namespaced_resource
+from lightkube.types import PatchType
 
 from kubetenancy.api import SERVED_CRDS
 
@@ -132,7 +133,12 @@ class Kube:
         return _to_dict(found)
 
     async def list(
-        self, api_version: str, kind: str, *, namespace: str | None = None, labels: str | None = None
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> list[Object]:
         listing = self.client.list(
             resource_class(api_version, kind),
@@ -140,6 +146,19 @@ class Kube:
             labels=labels,  # type: ignore[arg-type]
         )
         return [_to_dict(item) async for item in listing]
+
+    async def patch_status(
+        self, api_version: str, kind: str, name: str, status: Mapping[str, Any], namespace: str | None = None
+    ) -> Object:
+        """Merge-patch the status subresource (one write)."""
+        patched = await self.client.patch(
+            resource_class(api_version, kind).Status,
+            name,
+            {"status": dict(status)},
+            namespace=namespace,
+            patch_type=PatchType.MERGE,
+        )
+        return _to_dict(patched)
 
     async def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
         """Delete the object; False when it was already gone."""

@@ -17,6 +17,8 @@ ADMIN_GROUPS = ("system:masters", "cluster-admins")
 DEFAULT_USERS: Mapping[str, tuple[str, ...]] = {
     "falcon@nordmart.com": (),
     "bear@nordmart.com": (),
+    "test-benzema-mto": ("iam-devteam",),
+    "sso-devteam:random-user-stakater.com": ("sso-devteam",),
     "dev": (),
     "dba": (),
     "alice": (),

@@ -22,3 +22,7 @@ class OperatorConfig:
     """(namespace, name) of the Service in front of the webhooks in a real cluster."""
     probe_addr: str = "127.0.0.1"
     probe_port: int = 8080
+    bypassed_groups: frozenset[str] = frozenset()
+    """Members of these groups pass every tenant admission rule (MTO's `bypassedGroups`)."""
+    config_namespace: str = "multi-tenant-operator"
+    """Where the IntegrationConfig `tenant-operator-config` lives."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
 import kopf
@@ -13,6 +14,7 @@ from kubetenancy.operator.probes import Probes
 
 
 def run(config: OperatorConfig) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if config.kubeconfig is not None:
         # kopf's own kubeconfig login reads $KUBECONFIG.
         os.environ["KUBECONFIG"] = str(config.kubeconfig)

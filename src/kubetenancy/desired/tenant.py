@@ -1,0 +1,190 @@
+"""Everything that should exist for one tenant: namespaces, RoleBindings, quotas, limits, network rules."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from kubetenancy.desired.meta import OwnerRef, managed_metadata
+from kubetenancy.model import TIERS, ClusterPolicy, Members, Tenant, TenantNamespace, TenantQuota, Tier
+
+RBAC_API = "rbac.authorization.k8s.io/v1"
+RESOURCE_QUOTA = "kubetenancy-tenant-quota"
+LIMIT_RANGE = "kubetenancy-tenant-limits"
+QUOTA_LABEL = "kubetenancy.dev/quota"
+NAMESPACE_CREATOR_ROLE = "kubetenancy-namespace-creator"
+"""ClusterRole letting tenant owners create namespaces; the namespace webhook keeps them in their tenant."""
+
+__all__ = ["OwnerRef", "content_hash", "namespace", "tenant_objects"]
+
+
+def namespace(
+    tenant: Tenant, ns: TenantNamespace, policy: ClusterPolicy, owner: OwnerRef | None
+) -> dict[str, Any]:
+    labels = {**ns.labels, "pod-security.kubernetes.io/enforce": policy.pod_security}
+    purge_owner = owner if tenant.purge_namespaces_on_delete else None
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": managed_metadata(
+            ns.name, tenant.name, owner=purge_owner, labels=labels, annotations=ns.annotations
+        ),
+    }
+
+
+def _subjects(members: Members) -> list[dict[str, str]]:
+    users = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": u} for u in members.users]
+    groups = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in members.groups]
+    return users + groups
+
+
+def _members_in(tenant: Tenant, ns: TenantNamespace, tier: Tier) -> Members:
+    members = tenant.members.get(tier, Members())
+    if ns.private_to is None:
+        return members
+    # A private sandbox belongs to its user alone, whatever their tier.
+    return Members(users=(ns.private_to,)) if tier == "owner" else Members()
+
+
+def role_bindings(
+    tenant: Tenant, ns: TenantNamespace, policy: ClusterPolicy, owner: OwnerRef | None
+) -> list[dict[str, Any]]:
+    bindings = []
+    for tier in TIERS:
+        subjects = _subjects(_members_in(tenant, ns, tier))
+        if not subjects:
+            continue
+        for role in policy.roles_for(tier, ns.labels):
+            bindings.append(
+                {
+                    "apiVersion": RBAC_API,
+                    "kind": "RoleBinding",
+                    "metadata": managed_metadata(
+                        f"kubetenancy-{tier}-{role}", tenant.name, namespace=ns.name, owner=owner
+                    ),
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                    "subjects": subjects,
+                }
+            )
+    return bindings
+
+
+def quota_objects(tenant: Tenant, ns: TenantNamespace, owner: OwnerRef | None) -> list[dict[str, Any]]:
+    """Each namespace's ResourceQuota carries the whole tenant limit; the quota webhook holds the sum."""
+    quota = tenant.quota
+    if quota is None:
+        return []
+    objects: list[dict[str, Any]] = []
+    labels = {QUOTA_LABEL: quota.name}
+    if quota.hard:
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ResourceQuota",
+                "metadata": managed_metadata(
+                    RESOURCE_QUOTA, tenant.name, namespace=ns.name, owner=owner, labels=labels
+                ),
+                "spec": {"hard": dict(quota.hard)},
+            }
+        )
+    limits = limit_range_items(quota)
+    if limits:
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "LimitRange",
+                "metadata": managed_metadata(
+                    LIMIT_RANGE, tenant.name, namespace=ns.name, owner=owner, labels=labels
+                ),
+                "spec": {"limits": limits},
+            }
+        )
+    return objects
+
+
+REQUEST_KEYS = {key: key for key in ("cpu", "memory", "ephemeral-storage")}
+REQUEST_KEYS.update({f"requests.{key}": key for key in ("cpu", "memory", "ephemeral-storage")})
+
+
+def limit_range_items(quota: TenantQuota) -> list[dict[str, Any]]:
+    """The Quota's LimitRange, plus a zero default request for each request the quota limits without one.
+
+    A ResourceQuota on `memory` refuses pods that state no memory request ("must specify memory"), which
+    would break `kubectl run nginx` in MTO's walkthroughs. A zero default request keeps such pods admitted
+    and counted as using nothing, as a tenant-wide evaluator would count them. Limits are never defaulted:
+    a zero limit would make containers unusable.
+    """
+    items = [dict(item) for item in quota.limit_range]
+    constrained = {REQUEST_KEYS[key] for key in quota.hard if key in REQUEST_KEYS}
+    if not constrained:
+        return items
+    container = next((item for item in items if item.get("type") == "Container"), None)
+    if container is None:
+        container = {"type": "Container"}
+        items.append(container)
+    stated = {*container.get("defaultRequest", {}), *container.get("default", {}), *container.get("min", {})}
+    zeros = {resource: "0" for resource in sorted(constrained - stated)}
+    if zeros:
+        container["defaultRequest"] = {**container.get("defaultRequest", {}), **zeros}
+    return items
+
+
+def network_policies(
+    tenant: Tenant, ns: TenantNamespace, policy: ClusterPolicy, owner: OwnerRef | None
+) -> list[dict[str, Any]]:
+    if not policy.disable_intra_tenant_networking:
+        return []
+    return [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": managed_metadata(
+                "kubetenancy-same-namespace-only", tenant.name, namespace=ns.name, owner=owner
+            ),
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"from": [{"podSelector": {}}]}],
+            },
+        }
+    ]
+
+
+def owner_namespace_creation(tenant: Tenant, owner: OwnerRef | None) -> list[dict[str, Any]]:
+    subjects = _subjects(tenant.members.get("owner", Members()))
+    if not subjects:
+        return []
+    return [
+        {
+            "apiVersion": RBAC_API,
+            "kind": "ClusterRoleBinding",
+            "metadata": managed_metadata(
+                f"kubetenancy-{tenant.name}-namespace-creators", tenant.name, owner=owner
+            ),
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": NAMESPACE_CREATOR_ROLE,
+            },
+            "subjects": subjects,
+        }
+    ]
+
+
+def tenant_objects(tenant: Tenant, policy: ClusterPolicy, owner: OwnerRef | None) -> list[dict[str, Any]]:
+    """Every object of `tenant`, namespaces first so the namespaced ones have somewhere to go."""
+    objects = [namespace(tenant, ns, policy, owner) for ns in tenant.namespaces]
+    for ns in tenant.namespaces:
+        objects += role_bindings(tenant, ns, policy, owner)
+        objects += quota_objects(tenant, ns, owner)
+        objects += network_policies(tenant, ns, policy, owner)
+    objects += owner_namespace_creation(tenant, owner)
+    return objects
+
+
+def content_hash(objects: Sequence[dict[str, Any]]) -> str:
+    """Stable across runs and dict orderings: equal hashes mean nothing needs writing."""
+    canonical = json.dumps(list(objects), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]

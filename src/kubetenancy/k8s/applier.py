@@ -1,0 +1,91 @@
+"""The one applier: server-side apply a desired set, and prune what was ours but is no longer wanted.
+
+Ownership is by label (managed-by kubetenancy plus the tenant label); only kinds listed in `PRUNABLE`
+are ever deleted, and Namespaces are not among them: a tenant's namespaces and their data are never
+deleted here (namespace purge is left to the garbage collector through owner references).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kubetenancy.k8s.client import Kube, Object
+from kubetenancy.model import MANAGED_BY, TENANT_LABEL
+
+Key = tuple[str, str, str, str]
+"""(apiVersion, kind, namespace or "", name)."""
+
+PRUNABLE: tuple[tuple[str, str], ...] = (
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    ("v1", "ResourceQuota"),
+    ("v1", "LimitRange"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
+)
+CONCURRENCY = 8
+
+
+def key(obj: Object) -> Key:
+    meta = obj["metadata"]
+    return obj["apiVersion"], obj["kind"], meta.get("namespace", ""), meta["name"]
+
+
+@dataclass
+class Outcome:
+    applied: int = 0
+    pruned: int = 0
+
+
+def _selector(tenant: str) -> dict[str, str]:
+    return {**MANAGED_BY, TENANT_LABEL: tenant}
+
+
+async def _apply_all(kube: Kube, objects: Sequence[Object]) -> None:
+    """Namespaces first (others live in them), then the rest with bounded concurrency."""
+    namespaces = [o for o in objects if o["kind"] == "Namespace"]
+    others = [o for o in objects if o["kind"] != "Namespace"]
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def apply(obj: Object) -> None:
+        async with limit:
+            await kube.apply(obj)
+
+    for batch in (namespaces, others):
+        await asyncio.gather(*(apply(o) for o in batch))
+
+
+async def live_keys(kube: Kube, tenant: str) -> set[Key]:
+    """Every prunable object currently labelled as kubetenancy's for `tenant`."""
+    found: set[Key] = set()
+    for api_version, kind in PRUNABLE:
+        for obj in await kube.list(api_version, kind, labels=_selector(tenant)):
+            found.add((api_version, kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]))
+    return found
+
+
+async def sync(kube: Kube, tenant: str, objects: Sequence[Object]) -> Outcome:
+    """Apply every object, then delete ours that the desired set no longer has."""
+    await _apply_all(kube, objects)
+    wanted = {key(o) for o in objects}
+    stale = (await live_keys(kube, tenant)) - wanted
+    for api_version, kind, namespace, name in stale:
+        await kube.delete(api_version, kind, name, namespace or None)
+    return Outcome(applied=len(objects), pruned=len(stale))
+
+
+async def repair(kube: Kube, tenant: str, objects: Sequence[Object], namespaces: set[str]) -> Outcome:
+    """Read-only unless something is missing: re-apply only objects (or namespaces) that are gone."""
+    live = await live_keys(kube, tenant)
+    missing: list[dict[str, Any]] = []
+    for obj in objects:
+        if obj["kind"] == "Namespace":
+            if obj["metadata"]["name"] not in namespaces:
+                missing.append(obj)
+        elif key(obj) not in live:
+            missing.append(obj)
+    if missing:
+        await _apply_all(kube, missing)
+    return Outcome(applied=len(missing))

@@ -1,0 +1,137 @@
+"""The one internal tenancy model every front door produces and the engine consumes.
+
+An MTO Tenant and a Kiosk Account are both a `Tenant`; a tenant namespace is a `TenantNamespace`; an MTO
+Quota and a Kiosk AccountQuota are both a `TenantQuota`. The engine never asks which API a tenant came
+from. Everything here is immutable data; no I/O, no Kubernetes client.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Tier = Literal["owner", "editor", "viewer"]
+TIERS: tuple[Tier, ...] = ("owner", "editor", "viewer")
+
+TENANT_LABEL = "kubetenancy.dev/tenant"
+"""On every namespace of a tenant and every object kubetenancy manages for it."""
+MANAGED_BY = {"app.kubernetes.io/managed-by": "kubetenancy"}
+
+
+@dataclass(frozen=True)
+class Members:
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+    def includes(self, user: str, groups: tuple[str, ...]) -> bool:
+        return user in self.users or any(g in self.groups for g in groups)
+
+
+@dataclass(frozen=True)
+class TenantNamespace:
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    private_to: str | None = None
+    """Set for a private sandbox: only this user gets access."""
+
+
+@dataclass(frozen=True)
+class TenantQuota:
+    """A limit on the sum over all of a tenant's namespaces, plus the LimitRange each namespace gets."""
+
+    name: str
+    hard: Mapping[str, str] = field(default_factory=dict)
+    limit_range: tuple[Mapping[str, Any], ...] = ()
+
+
+AllowList = frozenset[str] | None
+"""None: not checked. Empty: everything allowed. Otherwise: only these names ("" = none given)."""
+
+
+@dataclass(frozen=True)
+class WorkloadPolicy:
+    storage_classes: AllowList = None
+    ingress_classes: AllowList = None
+    priority_classes: AllowList = None
+    image_registries: AllowList = None
+    denied_service_accounts: frozenset[str] = frozenset()
+    allowed_hosts: frozenset[str] | None = None
+    allowed_host_regex: str | None = None
+    deny_wildcard_hosts: bool = False
+
+    @property
+    def checks_hosts(self) -> bool:
+        return (
+            self.allowed_hosts is not None or self.allowed_host_regex is not None or self.deny_wildcard_hosts
+        )
+
+
+@dataclass(frozen=True)
+class Tenant:
+    name: str
+    members: Mapping[Tier, Members]
+    namespaces: tuple[TenantNamespace, ...]
+    quota_name: str | None
+    quota: TenantQuota | None = None
+    """None when the named quota does not exist (the tenant is then not Ready)."""
+    policy: WorkloadPolicy = WorkloadPolicy()
+    purge_namespaces_on_delete: bool = False
+    description: str = ""
+
+    def namespace_names(self) -> tuple[str, ...]:
+        return tuple(ns.name for ns in self.namespaces)
+
+    def tier_of(self, user: str, groups: tuple[str, ...]) -> Tier | None:
+        for tier in TIERS:
+            if self.members.get(tier, Members()).includes(user, groups):
+                return tier
+        return None
+
+
+@dataclass(frozen=True)
+class CustomRoles:
+    selector: Mapping[str, str]
+    """matchLabels a namespace must carry."""
+    roles: Mapping[Tier, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class ClusterPolicy:
+    """Settings that apply to all tenants (MTO's IntegrationConfig and operator options)."""
+
+    roles: Mapping[Tier, tuple[str, ...]] = field(
+        default_factory=lambda: {"owner": ("admin",), "editor": ("edit",), "viewer": ("view",)}
+    )
+    custom_roles: tuple[CustomRoles, ...] = ()
+    bypassed_groups: frozenset[str] = frozenset()
+    privileged_users: tuple[str, ...] = ()
+    privileged_groups: tuple[str, ...] = ()
+    privileged_namespaces: tuple[str, ...] = ()
+    disable_intra_tenant_networking: bool = False
+    disable_node_port_services: bool = False
+    disable_host_ports: bool = False
+    pod_security: str = "baseline"
+
+    def roles_for(self, tier: Tier, namespace_labels: Mapping[str, str]) -> tuple[str, ...]:
+        for custom in self.custom_roles:
+            if all(namespace_labels.get(k) == v for k, v in custom.selector.items()) and tier in custom.roles:
+                return custom.roles[tier]
+        return self.roles[tier]
+
+    def bypasses(self, user: str, groups: tuple[str, ...]) -> bool:
+        """Members of bypassed groups, privileged users and groups, and Kubernetes' own components pass."""
+        if self.bypassed_groups.intersection(groups) or "system:masters" in groups:
+            return True
+        if user.startswith("system:") and not user.startswith("system:serviceaccount:"):
+            return True  # the API server, controller manager and other control-plane components
+        if user.startswith("system:serviceaccount:kube-system:"):
+            return True  # controllers acting as their own service accounts (namespace deletion, GC)
+        if any(re.fullmatch(pattern, user) for pattern in self.privileged_users):
+            return True
+        return any(re.fullmatch(pattern, g) for pattern in self.privileged_groups for g in groups)
+
+    def is_privileged_namespace(self, namespace: str) -> bool:
+        return any(re.fullmatch(pattern, namespace) for pattern in self.privileged_namespaces)
