@@ -25,9 +25,7 @@ def summarize(results: dict[str, list[float]]) -> str:
     for name, values in results.items():
         target = TARGETS.get(name)
         verdict = (
-            ""
-            if target is None
-            else f"≤ {target:g} ({'met' if statistics.median(values) <= target else 'MISSED'})"
+            "" if target is None else f"≤ {target:g} ({'met' if statistics.median(values) <= target else 'MISSED'})"
         )
         lines.append(
             f"| {name} | {len(values)} | {statistics.median(values):.2f} | {min(values):.2f} | "
@@ -45,9 +43,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     machine = {"cpus": os.cpu_count(), "platform": platform.platform()}
     suffix = "-quick" if args.quick else ""
-    (RESULTS / f"{stamp}{suffix}.json").write_text(
-        json.dumps({"machine": machine, "results": results}, indent=2)
-    )
+    (RESULTS / f"{stamp}{suffix}.json").write_text(json.dumps({"machine": machine, "results": results}, indent=2))
     summary = f"# Benchmarks {stamp}{suffix}\n\nMachine: {machine}\n\nSeconds:\n\n{summarize(results)}"
     (RESULTS / f"{stamp}{suffix}.md").write_text(summary)
     (RESULTS / "latest.md").write_text(summary)

@@ -64,9 +64,7 @@ class WorkloadPolicy:
 
     @property
     def checks_hosts(self) -> bool:
-        return (
-            self.allowed_hosts is not None or self.allowed_host_regex is not None or self.deny_wildcard_hosts
-        )
+        return self.allowed_hosts is not None or self.allowed_host_regex is not None or self.deny_wildcard_hosts
 
 
 @dataclass(frozen=True)

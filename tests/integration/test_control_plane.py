@@ -18,8 +18,7 @@ async def test_token_user_without_bindings_is_forbidden(user_client: Callable[[s
         await user_client("alice").list("v1", "Service", namespace="default")
     assert raised.value.status.code == 403
     assert raised.value.status.message == (
-        'services is forbidden: User "alice" cannot list resource "services" in API group "" '
-        'in the namespace "default"'
+        'services is forbidden: User "alice" cannot list resource "services" in API group "" in the namespace "default"'
     )
 
 
@@ -53,9 +52,7 @@ async def test_resource_quota_gets_usage_and_rejects_objects_over_it(admin: Kube
         return bool(quota and quota.get("status", {}).get("used", {}).get("configmaps") == "1")
 
     await eventually(used_is_counted)
-    await admin.create(
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "first", "namespace": namespace}}
-    )
+    await admin.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "first", "namespace": namespace}})
     with pytest.raises(ApiError) as raised:
         await admin.create(
             {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "second", "namespace": namespace}}
@@ -68,9 +65,7 @@ async def test_resource_quota_gets_usage_and_rejects_objects_over_it(admin: Kube
 async def test_deleted_namespace_disappears(admin: Kube) -> None:
     name = "t-namespace-deletion"
     await admin.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    await admin.create(
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "data", "namespace": name}}
-    )
+    await admin.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "data", "namespace": name}})
     await admin.delete("v1", "Namespace", name)
 
     async def gone() -> bool:

@@ -21,9 +21,7 @@ def fetch(url: str) -> tuple[int, str]:
 
 async def test_crds_are_established(operator: str, admin: Kube) -> None:
     for manifest in crd_manifests():
-        crd = await admin.get(
-            "apiextensions.k8s.io/v1", "CustomResourceDefinition", manifest["metadata"]["name"]
-        )
+        crd = await admin.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", manifest["metadata"]["name"])
         assert crd is not None
         assert any(c["type"] == "Established" and c["status"] == "True" for c in crd["status"]["conditions"])
         assert crd["spec"]["versions"] == manifest["spec"]["versions"]
@@ -53,8 +51,8 @@ async def test_webhook_refuses_what_the_schema_cannot_express(operator: str, adm
     with pytest.raises(ApiError) as raised:
         await admin.apply(quota)
     assert raised.value.status.message == (
-        'admission webhook "validate-quotas.v1beta1.tenantoperator.stakater.com.kubetenancy.dev" denied the '
-        'request: Quota.tenantoperator.stakater.com "pod-defaults" is invalid: spec.limitrange.limits[0]: '
+        'admission webhook "quotas.kubetenancy.dev" denied the request: '
+        'Quota.tenantoperator.stakater.com "pod-defaults" is invalid: spec.limitrange.limits[0]: '
         "Invalid value: default and defaultRequest may not be specified when type is 'Pod'"
     )
     assert await admin.get(QUOTA_API, "Quota", "pod-defaults") is None
@@ -81,7 +79,4 @@ async def test_probes_and_metrics(operator: str, admin: Kube) -> None:
     status, metrics = fetch(f"{operator}/metrics")
     assert status == 200
     assert "kubetenancy_ready 1.0" in metrics
-    assert (
-        'kubetenancy_admission_reviews_total{allowed="true",'
-        'webhook="validate-quotas.v1beta1.tenantoperator.stakater.com"}'
-    ) in metrics
+    assert 'kubetenancy_admission_reviews_total{allowed="true",webhook="quotas.kubetenancy.dev"}' in metrics

@@ -38,9 +38,7 @@ def token_review_server(reviews: list[str]) -> web.Application:
 
 def token_kubeconfig(plane: ControlPlane, token: str, path: Path) -> Path:
     cluster = plane.cluster()
-    return kubeconfig.write(
-        path, kubeconfig.kubeconfig(cluster.name, cluster.server, plane.ca_file, "t", token=token)
-    )
+    return kubeconfig.write(path, kubeconfig.kubeconfig(cluster.name, cluster.server, plane.ca_file, "t", token=token))
 
 
 async def test_token_webhook_authenticates_tokens_it_knows(binaries: Binaries, tmp_path: Path) -> None:
@@ -52,9 +50,7 @@ async def test_token_webhook_authenticates_tokens_it_knows(binaries: Binaries, t
         await asyncio.to_thread(plane.start, binaries)
         try:
             async with Kube(token_kubeconfig(plane, "webhook-token-1", tmp_path / "good")) as kube:
-                review = await kube.create(
-                    {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
-                )
+                review = await kube.create({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
             assert review["status"]["userInfo"]["username"] == "webhook-user"
             assert "webhook-group" in review["status"]["userInfo"]["groups"]
 
@@ -65,9 +61,7 @@ async def test_token_webhook_authenticates_tokens_it_knows(binaries: Binaries, t
 
             # Static tokens are still answered by the token file, without asking the webhook.
             async with Kube(plane.cluster().kubeconfig("alice")) as kube:
-                review = await kube.create(
-                    {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
-                )
+                review = await kube.create({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
             assert review["status"]["userInfo"]["username"] == "alice"
             assert reviews == ["webhook-token-1", "forged-token"]
         finally:

@@ -15,9 +15,7 @@ class Kubectl:
     binaries: Binaries
     cluster: Cluster
 
-    def __call__(
-        self, *args: str | Path, user: str | None = None, stdin: str | None = None
-    ) -> tuple[int, str]:
+    def __call__(self, *args: str | Path, user: str | None = None, stdin: str | None = None) -> tuple[int, str]:
         """Run kubectl; return its exit code and what a person sees (stdout then stderr)."""
         result = subprocess.run(
             [self.binaries.kubectl, f"--kubeconfig={self.cluster.kubeconfig(user)}", *args],

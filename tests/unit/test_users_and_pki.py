@@ -59,7 +59,5 @@ def test_kubeconfig_uses_token_or_certificate(tmp_path: Path) -> None:
     assert with_token["users"][0]["user"] == {"token": "t"}
     assert with_token["current-context"] == "alice@c"
     cert = (tmp_path / "a.crt", tmp_path / "a.key")
-    with_cert = kubeconfig.kubeconfig(
-        "c", "https://127.0.0.1:1", tmp_path / "ca.crt", "admin", client_cert=cert
-    )
+    with_cert = kubeconfig.kubeconfig("c", "https://127.0.0.1:1", tmp_path / "ca.crt", "admin", client_cert=cert)
     assert with_cert["users"][0]["user"] == {"client-certificate": str(cert[0]), "client-key": str(cert[1])}

@@ -20,11 +20,43 @@ class Request:
     obj: dict[str, Any] = field(default_factory=dict)
     old: dict[str, Any] = field(default_factory=dict)
 
+    subresource: str = ""
+    resource: str = ""
+    """The plural resource name, e.g. pods."""
+    dry_run: bool = False
+
+    @property
+    def labels(self) -> dict[str, str]:
+        labels: dict[str, str] = (self.obj or self.old).get("metadata", {}).get("labels") or {}
+        return labels
+
+    @classmethod
+    def from_review(cls, review: dict[str, Any]) -> Request:
+        """Decode an AdmissionReview's request once."""
+        request = review["request"]
+        user = request.get("userInfo", {})
+        return cls(
+            operation=request["operation"],
+            kind=request["kind"]["kind"],
+            group=request["kind"].get("group", ""),
+            name=request.get("name") or (request.get("object") or {}).get("metadata", {}).get("name", ""),
+            namespace=request.get("namespace") or None,
+            user=user.get("username", ""),
+            groups=tuple(user.get("groups") or ()),
+            obj=request.get("object") or {},
+            old=request.get("oldObject") or {},
+            subresource=request.get("subResource") or "",
+            resource=(request.get("resource") or {}).get("resource", ""),
+            dry_run=bool(request.get("dryRun")),
+        )
+
 
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
     message: str = ""
+    code: int = 403
+    reason: str = "Forbidden"
 
     @classmethod
     def allow(cls) -> Decision:
@@ -32,4 +64,10 @@ class Decision:
 
     @classmethod
     def deny(cls, message: str) -> Decision:
+        """Refused for who is asking or what it would do (HTTP 403)."""
         return cls(False, message)
+
+    @classmethod
+    def invalid(cls, message: str) -> Decision:
+        """Refused because the object itself is wrong (HTTP 422)."""
+        return cls(False, message, 422, "Invalid")

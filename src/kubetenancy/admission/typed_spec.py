@@ -27,5 +27,5 @@ def validate_spec(request: Request, kind: ServedKind) -> Decision:
         for item in error.errors():
             reason = item["msg"].removeprefix("Value error, ")
             causes.append(f"{_path(item['loc'])}: Invalid value: {reason}")
-        return Decision.deny(f'{kind.kind}.{kind.group} "{request.name}" is invalid: {"; ".join(causes)}')
+        return Decision.invalid(f'{kind.kind}.{kind.group} "{request.name}" is invalid: {"; ".join(causes)}')
     return Decision.allow()

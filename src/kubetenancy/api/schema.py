@@ -16,14 +16,14 @@ from pydantic.alias_generators import to_camel
 
 Schema = dict[str, Any]
 
-QUANTITY_PATTERN = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"  # noqa: E501
+QUANTITY_PATTERN = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
 
 
 def _quantity(value: int | str) -> int | str:
     if isinstance(value, str) and not re.match(QUANTITY_PATTERN, value):
-        raise ValueError(
-            f'"{value}" is not a quantity: use a number with an optional suffix, e.g. 500m or 2Gi'
-        )
+        raise ValueError(f'"{value}" is not a quantity: use a number with an optional suffix, e.g. 500m or 2Gi')
     return value
 
 

@@ -34,9 +34,7 @@ class LimitRangeItem(ApiModel):
     max: ResourceList | None = Field(None, description="Maximum usage per object.")
     min: ResourceList | None = Field(None, description="Minimum usage per object.")
     default: ResourceList | None = Field(None, description="Default limits of containers that set none.")
-    default_request: ResourceList | None = Field(
-        None, description="Default requests of containers that set none."
-    )
+    default_request: ResourceList | None = Field(None, description="Default requests of containers that set none.")
     max_limit_request_ratio: ResourceList | None = Field(
         None, description="Maximum ratio of limit to request per resource."
     )
@@ -75,9 +73,7 @@ QUOTA_V1BETA1 = ServedKind(
     description="Resource limits shared by all namespaces of the tenants that reference this Quota.",
     printer_columns=(
         PrinterColumn("CPU", ".spec.resourcequota.hard['requests\\.cpu']", description="requests.cpu"),
-        PrinterColumn(
-            "Memory", ".spec.resourcequota.hard['requests\\.memory']", description="requests.memory"
-        ),
+        PrinterColumn("Memory", ".spec.resourcequota.hard['requests\\.memory']", description="requests.memory"),
     ),
 )
 
@@ -91,9 +87,7 @@ class Subjects(ApiModel):
 
 
 class AccessControl(ApiModel):
-    owners: Subjects | None = Field(
-        None, description="Full rights in every tenant namespace; may add namespaces."
-    )
+    owners: Subjects | None = Field(None, description="Full rights in every tenant namespace; may add namespaces.")
     editors: Subjects | None = Field(None, description="May change workloads in every tenant namespace.")
     viewers: Subjects | None = Field(None, description="Read-only access to every tenant namespace.")
 
@@ -119,24 +113,18 @@ class NamespaceMetadata(ApiModel):
 
 
 class Sandboxes(ApiModel):
-    enabled: bool = Field(
-        False, description="Give every owner, editor and viewer user a <tenant>-<user>-sandbox."
-    )
+    enabled: bool = Field(False, description="Give every owner, editor and viewer user a <tenant>-<user>-sandbox.")
     private: bool = Field(False, description="Only the sandbox's user may access it.")
 
 
 class Namespaces(ApiModel):
-    with_tenant_prefix: list[str] = Field(
-        default_factory=list, description="Namespaces created as <tenant>-<name>."
-    )
+    with_tenant_prefix: list[str] = Field(default_factory=list, description="Namespaces created as <tenant>-<name>.")
     without_tenant_prefix: list[str] = Field(default_factory=list, description="Namespaces created verbatim.")
     sandboxes: Sandboxes | None = Field(None, description="Per-user sandbox namespaces.")
     on_delete_purge_namespaces: bool = Field(
         False, description="Delete the tenant's namespaces, and all they hold, when the Tenant is deleted."
     )
-    metadata: NamespaceMetadata | None = Field(
-        None, description="Labels and annotations of tenant namespaces."
-    )
+    metadata: NamespaceMetadata | None = Field(None, description="Labels and annotations of tenant namespaces.")
 
 
 class AllowList(ApiModel):
@@ -153,9 +141,7 @@ class DenyList(ApiModel):
 
 
 class HostValidation(ApiModel):
-    allowed: list[str] = Field(
-        default_factory=list, description="Host names allowed as written (no globbing)."
-    )
+    allowed: list[str] = Field(default_factory=list, description="Host names allowed as written (no globbing).")
     allowed_regex: str | None = Field(None, description="A regular expression of further allowed host names.")
     deny_wildcards: bool = Field(False, description="Refuse wildcard hosts such as *.example.com.")
 
@@ -172,9 +158,7 @@ class HostValidation(ApiModel):
 
 class TenantSpec(ApiModel):
     quota: str = Field(description="Name of the Quota shared by all of the tenant's namespaces.")
-    access_control: AccessControl | None = Field(
-        None, description="Who may do what in the tenant's namespaces."
-    )
+    access_control: AccessControl | None = Field(None, description="Who may do what in the tenant's namespaces.")
     namespaces: Namespaces | None = Field(None, description="The tenant's namespaces.")
     desc: str | None = Field(None, description="A human-readable description of the tenant.")
     storage_classes: AllowList | None = Field(
@@ -256,9 +240,7 @@ class TenantRoles(ApiModel):
     def _default_is_complete(self) -> TenantRoles:
         missing = [tier for tier in ("owner", "editor", "viewer") if getattr(self.default, tier) is None]
         if missing:
-            raise ValueError(
-                f"tenantRoles.default must name roles for owner, editor and viewer; missing {missing}"
-            )
+            raise ValueError(f"tenantRoles.default must name roles for owner, editor and viewer; missing {missing}")
         return self
 
 
@@ -267,9 +249,7 @@ class Rbac(ApiModel):
 
 
 class Privileged(ApiModel):
-    namespaces: list[str] = Field(
-        default_factory=list, description="Regexes of namespaces tenants never own."
-    )
+    namespaces: list[str] = Field(default_factory=list, description="Regexes of namespaces tenants never own.")
     users: list[str] = Field(default_factory=list, description="Regexes of users that bypass tenant rules.")
     groups: list[str] = Field(default_factory=list, description="Regexes of groups that bypass tenant rules.")
 

@@ -17,9 +17,7 @@ from kubetenancy.localcluster.controlplane import ControlPlane
 from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
 from kubetenancy.localcluster.processes import free_port, http_ok, spawn, wait_until
 
-app = typer.Typer(
-    no_args_is_help=True, help="A local control plane: etcd, kube-apiserver, controller manager."
-)
+app = typer.Typer(no_args_is_help=True, help="A local control plane: etcd, kube-apiserver, controller manager.")
 console = Console(stderr=True)
 OPERATOR = "operator"
 

@@ -18,9 +18,7 @@ def _service(value: str | None) -> tuple[str, str] | None:
         return None
     namespace, _, name = value.partition("/")
     if not namespace or not name:
-        raise typer.BadParameter(
-            f'"{value}" is not NAMESPACE/NAME, e.g. kubetenancy-system/kubetenancy-webhook'
-        )
+        raise typer.BadParameter(f'"{value}" is not NAMESPACE/NAME, e.g. kubetenancy-system/kubetenancy-webhook')
     return namespace, name
 
 
@@ -29,9 +27,9 @@ def run(
     kubeconfig: Annotated[
         Path | None, typer.Option(help="Kubeconfig to use; default: $KUBECONFIG or the in-cluster account.")
     ] = None,
-    cert_dir: Annotated[
-        Path, typer.Option(help="Webhook CA and serving certificate (made if missing).")
-    ] = Path("/tmp/kubetenancy-webhook-certs"),
+    cert_dir: Annotated[Path, typer.Option(help="Webhook CA and serving certificate (made if missing).")] = Path(
+        "/tmp/kubetenancy-webhook-certs"
+    ),
     webhook_addr: Annotated[str, typer.Option(help="Address the webhook server listens on.")] = "127.0.0.1",
     webhook_port: Annotated[int, typer.Option(help="Port of the webhook server.")] = 9443,
     webhook_host: Annotated[
@@ -45,9 +43,7 @@ def run(
     probe_port: Annotated[int, typer.Option(help="Port of /healthz, /readyz and /metrics.")] = 8080,
     bypassed_groups: Annotated[
         str,
-        typer.Option(
-            help="Comma-separated groups that pass every tenant admission rule (MTO bypassedGroups)."
-        ),
+        typer.Option(help="Comma-separated groups that pass every tenant admission rule (MTO bypassedGroups)."),
     ] = "",
     config_namespace: Annotated[
         str, typer.Option(help="Namespace of the IntegrationConfig tenant-operator-config.")

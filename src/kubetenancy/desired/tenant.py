@@ -14,16 +14,19 @@ RBAC_API = "rbac.authorization.k8s.io/v1"
 RESOURCE_QUOTA = "kubetenancy-tenant-quota"
 LIMIT_RANGE = "kubetenancy-tenant-limits"
 QUOTA_LABEL = "kubetenancy.dev/quota"
+POLICY_LABEL = "kubetenancy.dev/policy"
+"""Set to "enforced" on namespaces of tenants with workload, class or host policies: the webhook for
+those selects only these namespaces, so other tenants never depend on it."""
 NAMESPACE_CREATOR_ROLE = "kubetenancy-namespace-creator"
 """ClusterRole letting tenant owners create namespaces; the namespace webhook keeps them in their tenant."""
 
 __all__ = ["OwnerRef", "content_hash", "namespace", "tenant_objects"]
 
 
-def namespace(
-    tenant: Tenant, ns: TenantNamespace, policy: ClusterPolicy, owner: OwnerRef | None
-) -> dict[str, Any]:
+def namespace(tenant: Tenant, ns: TenantNamespace, policy: ClusterPolicy, owner: OwnerRef | None) -> dict[str, Any]:
     labels = {**ns.labels, "pod-security.kubernetes.io/enforce": policy.pod_security}
+    if has_workload_policy(tenant, policy):
+        labels[POLICY_LABEL] = "enforced"
     purge_owner = owner if tenant.purge_namespaces_on_delete else None
     return {
         "apiVersion": "v1",
@@ -32,6 +35,20 @@ def namespace(
             ns.name, tenant.name, owner=purge_owner, labels=labels, annotations=ns.annotations
         ),
     }
+
+
+def has_workload_policy(tenant: Tenant, policy: ClusterPolicy) -> bool:
+    rules = tenant.policy
+    tenant_rules = (
+        rules.storage_classes, rules.ingress_classes, rules.priority_classes, rules.image_registries,
+    )  # fmt: skip
+    return (
+        any(allowed for allowed in tenant_rules)
+        or bool(rules.denied_service_accounts)
+        or rules.checks_hosts
+        or policy.disable_host_ports
+        or policy.disable_node_port_services
+    )
 
 
 def _subjects(members: Members) -> list[dict[str, str]]:
@@ -95,9 +112,7 @@ def quota_objects(tenant: Tenant, ns: TenantNamespace, owner: OwnerRef | None) -
             {
                 "apiVersion": "v1",
                 "kind": "LimitRange",
-                "metadata": managed_metadata(
-                    LIMIT_RANGE, tenant.name, namespace=ns.name, owner=owner, labels=labels
-                ),
+                "metadata": managed_metadata(LIMIT_RANGE, tenant.name, namespace=ns.name, owner=owner, labels=labels),
                 "spec": {"limits": limits},
             }
         )
@@ -160,9 +175,7 @@ def owner_namespace_creation(tenant: Tenant, owner: OwnerRef | None) -> list[dic
         {
             "apiVersion": RBAC_API,
             "kind": "ClusterRoleBinding",
-            "metadata": managed_metadata(
-                f"kubetenancy-{tenant.name}-namespace-creators", tenant.name, owner=owner
-            ),
+            "metadata": managed_metadata(f"kubetenancy-{tenant.name}-namespace-creators", tenant.name, owner=owner),
             "roleRef": {
                 "apiGroup": "rbac.authorization.k8s.io",
                 "kind": "ClusterRole",

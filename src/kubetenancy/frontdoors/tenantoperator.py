@@ -82,15 +82,11 @@ def _namespaces(name: str, spec: TenantSpec, members: Mapping[Tier, Members]) ->
             ns = sandbox_name(name, user)
             labels, annotations = specific(ns)
             if sandbox_meta is not None:
-                labels.update(
-                    {k: v.replace("{{ TENANT.USERNAME }}", user) for k, v in sandbox_meta.labels.items()}
-                )
+                labels.update({k: v.replace("{{ TENANT.USERNAME }}", user) for k, v in sandbox_meta.labels.items()})
                 annotations.update(
                     {k: v.replace("{{ TENANT.USERNAME }}", user) for k, v in sandbox_meta.annotations.items()}
                 )
-            result.append(
-                TenantNamespace(ns, labels, annotations, private_to=user if sandboxes.private else None)
-            )
+            result.append(TenantNamespace(ns, labels, annotations, private_to=user if sandboxes.private else None))
     return tuple(result)
 
 

@@ -7,24 +7,44 @@ client can act as another user through impersonation headers (as `kubectl --as` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
-from lightkube import ApiError, AsyncClient, KubeConfig, codecs
+from lightkube import ALL_NS, ApiError, AsyncClient, KubeConfig, codecs
 from lightkube.config import client_adapter
 from lightkube.core.exceptions import LoadResourceError
-from lightkube.core.resource import Resource
+from lightkube.core.resource import NamespacedResource, Resource
 from lightkube.generic_resource import create_global_resource, create_namespaced_resource
 from lightkube.types import PatchType
+from prometheus_client import Counter
 
 from kubetenancy.api import SERVED_CRDS
 
 __all__ = ["FIELD_MANAGER", "ApiError", "Identity", "Kube", "Object", "register_custom_resource"]
 
 FIELD_MANAGER = "kubetenancy"
+API_REQUESTS = Counter("kubetenancy_api_requests", "Requests this process made to the API server", ["verb"])
+RETRIES_ON_429 = 10
+
+T = TypeVar("T")
+
+
+async def _retrying(call: Callable[[], Awaitable[T]]) -> T:
+    """Retry what the API server asks to retry (429, e.g. while a new CRD's storage initialises)."""
+    for attempt in range(RETRIES_ON_429):
+        try:
+            return await call()
+        except ApiError as error:
+            if error.status.code != 429 or attempt == RETRIES_ON_429 - 1:
+                raise
+            details = error.status.details
+            await asyncio.sleep(min(float(details.retryAfterSeconds or 1) if details else 1.0, 5.0))
+    raise AssertionError("unreachable")
+
 
 Object = dict[str, Any]
 
@@ -45,9 +65,7 @@ class _Impersonating(httpx2.AsyncBaseTransport):
         self._identity = identity
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        headers = [
-            (k, v) for k, v in request.headers.multi_items() if not k.lower().startswith("impersonate-")
-        ]
+        headers = [(k, v) for k, v in request.headers.multi_items() if not k.lower().startswith("impersonate-")]
         headers.append(("Impersonate-User", self._identity.user))
         headers += [("Impersonate-Group", group) for group in self._identity.groups]
         request.headers = httpx2.Headers(headers)
@@ -113,19 +131,22 @@ class Kube:
     async def apply(self, obj: Mapping[str, Any], *, force: bool = True) -> Object:
         """Server-side apply `obj` as kubetenancy's field manager and return the object as stored."""
         resource = codecs.from_dict(dict(obj))
-        applied = await self.client.apply(resource, force=force)
+        API_REQUESTS.labels("apply").inc()
+        applied = await _retrying(lambda: self.client.apply(resource, force=force))
         return _to_dict(applied)
 
     async def create(self, obj: Mapping[str, Any]) -> Object:
-        created = await self.client.create(codecs.from_dict(dict(obj)))
+        API_REQUESTS.labels("create").inc()
+        created = await _retrying(lambda: self.client.create(codecs.from_dict(dict(obj))))
         return _to_dict(created)
 
-    async def get(
-        self, api_version: str, kind: str, name: str, namespace: str | None = None
-    ) -> Object | None:
+    async def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> Object | None:
         """The object, or None when it does not exist."""
+        API_REQUESTS.labels("get").inc()
         try:
-            found = await self.client.get(resource_class(api_version, kind), name, namespace=namespace)
+            found = await _retrying(
+                lambda: self.client.get(resource_class(api_version, kind), name, namespace=namespace)
+            )
         except ApiError as error:
             if error.status.code == 404:
                 return None
@@ -140,28 +161,41 @@ class Kube:
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
     ) -> list[Object]:
-        listing = self.client.list(
-            resource_class(api_version, kind),
-            namespace=namespace,
-            labels=labels,  # type: ignore[arg-type]
-        )
-        return [_to_dict(item) async for item in listing]
+        resource = resource_class(api_version, kind)
+        if namespace is None and issubclass(resource, NamespacedResource):
+            namespace = ALL_NS  # lightkube would otherwise list only the kubeconfig's namespace
+
+        API_REQUESTS.labels("list").inc()
+
+        async def collect() -> list[Object]:
+            listing = self.client.list(
+                resource,
+                namespace=namespace,
+                labels=labels,  # type: ignore[arg-type]
+            )
+            return [_to_dict(item) async for item in listing]
+
+        return await _retrying(collect)
 
     async def patch_status(
         self, api_version: str, kind: str, name: str, status: Mapping[str, Any], namespace: str | None = None
     ) -> Object:
         """Merge-patch the status subresource (one write)."""
-        patched = await self.client.patch(
-            resource_class(api_version, kind).Status,
-            name,
-            {"status": dict(status)},
-            namespace=namespace,
-            patch_type=PatchType.MERGE,
+        API_REQUESTS.labels("patch-status").inc()
+        patched = await _retrying(
+            lambda: self.client.patch(
+                resource_class(api_version, kind).Status,
+                name,
+                {"status": dict(status)},
+                namespace=namespace,
+                patch_type=PatchType.MERGE,
+            )
         )
         return _to_dict(patched)
 
     async def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
         """Delete the object; False when it was already gone."""
+        API_REQUESTS.labels("delete").inc()
         try:
             await self.client.delete(resource_class(api_version, kind), name, namespace=namespace)
         except ApiError as error:

@@ -141,9 +141,7 @@ class ControlPlane:
         self.stop()
         if (self.state_dir / "etcd").exists():
             shutil.rmtree(self.state_dir / "etcd")
-        self.clusters = [
-            Cluster(f"cluster-{i + 1}", free_port(), self.state_dir) for i in range(self.cluster_count)
-        ]
+        self.clusters = [Cluster(f"cluster-{i + 1}", free_port(), self.state_dir) for i in range(self.cluster_count)]
         self.tokens = users.new_tokens(self.users)
         self._write_pki()
         try:
@@ -213,9 +211,7 @@ class ControlPlane:
         ca.write(self.pki_dir, "ca")
         hosts = ("127.0.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc")
         pki.issue(ca, "kube-apiserver", hosts=hosts, server=True).write(self.pki_dir, "apiserver")
-        pki.issue(ca, users.ADMIN_USER, organizations=users.ADMIN_GROUPS, client=True).write(
-            self.pki_dir, "admin"
-        )
+        pki.issue(ca, users.ADMIN_USER, organizations=users.ADMIN_GROUPS, client=True).write(self.pki_dir, "admin")
         pki.issue(ca, "system:kube-controller-manager", client=True).write(self.pki_dir, "controller-manager")
         front_proxy_ca = pki.new_ca("kubetenancy-front-proxy-ca")
         front_proxy_ca.write(self.pki_dir, "front-proxy-ca")
@@ -251,9 +247,7 @@ class ControlPlane:
         wait_until(etcd, partial(http_ok, f"{client_url}/health"), STARTUP_TIMEOUT, "healthy")
         return client_url
 
-    def _start_apiserver(
-        self, binaries: Binaries, cluster: Cluster, etcd_url: str, *, compacts: bool
-    ) -> None:
+    def _start_apiserver(self, binaries: Binaries, cluster: Cluster, etcd_url: str, *, compacts: bool) -> None:
         pki_dir = self.pki_dir
         argv: list[str | Path] = [
             binaries.kube_apiserver,
@@ -291,9 +285,7 @@ class ControlPlane:
         if self.token_webhook is not None:
             webhook_config = kubeconfig.write(
                 self.state_dir / cluster.name / "token-webhook.kubeconfig",
-                kubeconfig.kubeconfig(
-                    "token-webhook", self.token_webhook.url, self.token_webhook.ca_file, "apiserver"
-                ),
+                kubeconfig.kubeconfig("token-webhook", self.token_webhook.url, self.token_webhook.ca_file, "apiserver"),
             )
             argv += [
                 f"--authentication-token-webhook-config-file={webhook_config}",
@@ -301,18 +293,14 @@ class ControlPlane:
                 "--authentication-token-webhook-version=v1",
             ]
         self.processes.append(
-            spawn(
-                f"{cluster.name}/kube-apiserver", argv, self.logs_dir / f"{cluster.name}-kube-apiserver.log"
-            )
+            spawn(f"{cluster.name}/kube-apiserver", argv, self.logs_dir / f"{cluster.name}-kube-apiserver.log")
         )
 
     def _write_kubeconfigs(self, cluster: Cluster) -> None:
         admin_cert = (self.pki_dir / "admin.crt", self.pki_dir / "admin.key")
         kubeconfig.write(
             cluster.kubeconfig(),
-            kubeconfig.kubeconfig(
-                cluster.name, cluster.server, self.ca_file, "admin", client_cert=admin_cert
-            ),
+            kubeconfig.kubeconfig(cluster.name, cluster.server, self.ca_file, "admin", client_cert=admin_cert),
         )
         kcm_cert = (self.pki_dir / "controller-manager.crt", self.pki_dir / "controller-manager.key")
         kubeconfig.write(

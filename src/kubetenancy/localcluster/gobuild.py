@@ -193,9 +193,7 @@ def kubectl_on_path_matches() -> str | None:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         return None
-    result = subprocess.run(
-        [kubectl, "version", "--client", "-o", "json"], capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([kubectl, "version", "--client", "-o", "json"], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         return None
     minor = re.match(r"\d+", json.loads(result.stdout)["clientVersion"]["minor"])

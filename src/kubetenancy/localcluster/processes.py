@@ -118,23 +118,19 @@ def spawn(name: str, argv: Sequence[str | Path], log: Path, env: dict[str, str] 
     return Process(name=name, pid=popen.pid, executable=str(argv[0]), log=str(log))
 
 
-def wait_until(
-    process: Process, ready: Callable[[], bool], timeout: float, what: str, interval: float = 0.1
-) -> None:
+def wait_until(process: Process, ready: Callable[[], bool], timeout: float, what: str, interval: float = 0.1) -> None:
     """Poll `ready` until it is true; fail early, with the log's tail, if the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not process.alive():
             raise StartupError(
-                f"{process.name} exited before it was {what}; last lines of {process.log}:\n"
-                f"{process.log_tail()}"
+                f"{process.name} exited before it was {what}; last lines of {process.log}:\n{process.log_tail()}"
             )
         if ready():
             return
         time.sleep(interval)
     raise StartupError(
-        f"{process.name} was not {what} within {timeout:.0f}s; last lines of {process.log}:\n"
-        f"{process.log_tail()}"
+        f"{process.name} was not {what} within {timeout:.0f}s; last lines of {process.log}:\n{process.log_tail()}"
     )
 
 

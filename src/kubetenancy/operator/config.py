@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-WEBHOOK_CONFIGURATION = "kubetenancy.dev"
-
 
 @dataclass(frozen=True)
 class OperatorConfig:

@@ -1,4 +1,5 @@
-"""kopf handlers: startup (CRDs, static objects, webhook server, probes), tenants, and admission.
+"""kopf handlers: startup (CRDs, static objects, admission server, webhook configuration, probes) and the
+events that drive tenant reconciliation and keep the admission view current.
 
 Handlers are registered on an explicit registry built by `build_registry`, so tests and the CLI get the
 same wiring and nothing depends on import side effects. Handlers only fetch, call the engine and report.
@@ -11,67 +12,41 @@ from typing import Any
 
 import kopf
 
-from kubetenancy.admission import Request
-from kubetenancy.admission.typed_spec import validate_spec
-from kubetenancy.api import SERVED_CRDS, ServedKind, crd_manifests
+from kubetenancy.admission.registry import QUOTA_RESERVE, QUOTA_SETTLE, registry
+from kubetenancy.admission.view import TenancyView
+from kubetenancy.api import crd_manifests
+from kubetenancy.desired import webhooks
 from kubetenancy.desired.cluster import static_objects
 from kubetenancy.frontdoors.tenantoperator import MTO_TENANT_LABEL
 from kubetenancy.k8s import Kube, applier, ensure_crds
 from kubetenancy.model import MANAGED_BY, TENANT_LABEL
-from kubetenancy.operator.config import WEBHOOK_CONFIGURATION, OperatorConfig
-from kubetenancy.operator.probes import ADMISSION_REVIEWS, Probes
-from kubetenancy.operator.tenants import TenantReconciler
-from kubetenancy.operator.webhook_server import webhook_server
+from kubetenancy.operator.admission_server import AdmissionServer, Handler, rules_handler
+from kubetenancy.operator.config import OperatorConfig
+from kubetenancy.operator.probes import Probes
+from kubetenancy.operator.quota_ledger import QuotaLedger
+from kubetenancy.operator.tenants import QUOTA_API, TenantReconciler
+from kubetenancy.operator.webhook_server import client_config, server_context
 
 GROUP = "tenantoperator.stakater.com"
-
-
-def admission_request(kind: ServedKind, body: kopf.Body, userinfo: kopf.UserInfo, operation: str) -> Request:
-    return Request(
-        operation=operation,
-        kind=kind.kind,
-        group=kind.group,
-        name=body.get("metadata", {}).get("name", ""),
-        namespace=body.get("metadata", {}).get("namespace"),
-        user=userinfo.get("username", ""),
-        groups=tuple(userinfo.get("groups", ())),
-        obj=dict(body),
-    )
-
-
-def _register_spec_validation(registry: kopf.OperatorRegistry, kind: ServedKind) -> None:
-    webhook_id = f"validate-{kind.plural}.{kind.version}.{kind.group}"
-
-    async def validate(**kwargs: Any) -> None:
-        request = admission_request(kind, kwargs["body"], kwargs["userinfo"], kwargs["operation"])
-        decision = validate_spec(request, kind)
-        ADMISSION_REVIEWS.labels(webhook_id, str(decision.allowed).lower()).inc()
-        if not decision.allowed:
-            raise kopf.AdmissionError(decision.message, code=422)
-
-    kopf.on.validate(
-        kind.group,
-        kind.version,
-        kind.plural,
-        id=webhook_id,
-        operations=["CREATE", "UPDATE"],
-        registry=registry,
-    )(validate)
 
 
 def _register_tenant_handlers(registry: kopf.OperatorRegistry, reconciler: TenantReconciler) -> None:
     @kopf.on.event(GROUP, "v1beta3", "tenants", registry=registry)
     async def tenant_changed(**kwargs: Any) -> None:
-        if kwargs["type"] != "DELETED":
+        if kwargs["type"] == "DELETED":
+            reconciler.forget(kwargs["name"])
+        else:
             await reconciler.reconcile(kwargs["name"])
 
     @kopf.on.event(GROUP, "v1beta1", "quotas", registry=registry)
     async def quota_changed(**kwargs: Any) -> None:
+        reconciler.quota_seen(kwargs["name"], exists=kwargs["type"] != "DELETED")
         for tenant in await reconciler.tenants_using_quota(kwargs["name"]):
             await reconciler.reconcile(tenant)
 
     @kopf.on.event(GROUP, "v1beta1", "integrationconfigs", registry=registry)
     async def config_changed(**kwargs: Any) -> None:
+        await reconciler.refresh_policy()
         for tenant in await reconciler.all_tenants():
             await reconciler.reconcile(tenant)
 
@@ -93,39 +68,49 @@ def _register_tenant_handlers(registry: kopf.OperatorRegistry, reconciler: Tenan
 
 
 def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegistry:
-    registry = kopf.OperatorRegistry()
+    kopf_registry = kopf.OperatorRegistry()
     kube = Kube(config.kubeconfig)
-    reconciler = TenantReconciler(kube, config.config_namespace, config.bypassed_groups)
+    view = TenancyView()
+    reconciler = TenantReconciler(kube, view, config.config_namespace, config.bypassed_groups)
+    ledger = QuotaLedger(view)
+    webhook_specs = registry(config.config_namespace)
+    stateful: dict[str, Handler] = {QUOTA_RESERVE: ledger.reserve, QUOTA_SETTLE: ledger.settle}
+    handlers: dict[str, tuple[str, Handler]] = {
+        r.spec.path: (r.spec.name, stateful.get(r.spec.path) or rules_handler(r, view)) for r in webhook_specs
+    }
+    admission = AdmissionServer(handlers)
 
-    @kopf.on.login(registry=registry)
+    @kopf.on.login(registry=kopf_registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
         # An explicit registry has none of kopf's default login handlers; these two need no client library.
-        info: kopf.ConnectionInfo | None = kopf.login_with_service_account(
+        info: kopf.ConnectionInfo | None = kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(
             **kwargs
-        ) or kopf.login_with_kubeconfig(**kwargs)
+        )
         return info
 
-    @kopf.on.startup(registry=registry)
+    @kopf.on.startup(registry=kopf_registry)
     async def start(**kwargs: Any) -> None:
         settings: kopf.OperatorSettings = kwargs["settings"]
         logger: logging.Logger = kwargs["logger"]
         settings.posting.level = logging.WARNING
-        settings.admission.server = webhook_server(config)
-        settings.admission.managed = WEBHOOK_CONFIGURATION
         await probes.start(config.probe_addr, config.probe_port)
         await ensure_crds(kube, crd_manifests())
         for obj in static_objects():
             await kube.apply(obj)
-        logger.info("CRDs established: %s", ", ".join(m["metadata"]["name"] for m in crd_manifests()))
+        await reconciler.start()
+        view.quotas.update(q["metadata"]["name"] for q in await kube.list(QUOTA_API, "Quota"))
+        await ledger.load(kube)
+        await admission.start(config.webhook_addr, config.webhook_port, server_context(config))
+        specs = [r.spec for r in webhook_specs]
+        await kube.apply(webhooks.configuration(specs, lambda path: client_config(config, path)))
+        logger.info("serving %d webhooks; CRDs established", len(specs))
         probes.mark_ready()
 
-    @kopf.on.cleanup(registry=registry)
+    @kopf.on.cleanup(registry=kopf_registry)
     async def stop(**_: Any) -> None:
+        await admission.stop()
         await probes.stop()
         await kube.close()
 
-    for versions in SERVED_CRDS:
-        for kind in versions:
-            _register_spec_validation(registry, kind)
-    _register_tenant_handlers(registry, reconciler)
-    return registry
+    _register_tenant_handlers(kopf_registry, reconciler)
+    return kopf_registry

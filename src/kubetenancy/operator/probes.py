@@ -10,6 +10,7 @@ ADMISSION_REVIEWS = Counter(
     "Admission reviews answered, by webhook and verdict",
     ["webhook", "allowed"],
 )
+RECONCILES = Counter("kubetenancy_tenant_reconciles", "Tenant reconciliations, by outcome", ["outcome"])
 READY = Gauge("kubetenancy_ready", "1 once the CRDs are established and the webhooks are served")
 
 
@@ -42,7 +43,7 @@ class Probes:
                 web.get("/metrics", self._metrics),
             ]
         )
-        self._runner = web.AppRunner(app, handle_signals=False)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, addr, port).start()
 

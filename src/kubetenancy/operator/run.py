@@ -15,6 +15,7 @@ from kubetenancy.operator.probes import Probes
 
 def run(config: OperatorConfig) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per API request drowns the rest
     if config.kubeconfig is not None:
         # kopf's own kubeconfig login reads $KUBECONFIG.
         os.environ["KUBECONFIG"] = str(config.kubeconfig)

@@ -11,9 +11,11 @@ import asyncio
 import dataclasses
 import datetime
 import logging
+import re
 from collections import defaultdict
 from typing import Any
 
+from kubetenancy.admission.view import TenancyView
 from kubetenancy.desired import OwnerRef, content_hash, tenant_objects
 from kubetenancy.frontdoors.tenantoperator import (
     MTO_TENANT_LABEL,
@@ -23,6 +25,7 @@ from kubetenancy.frontdoors.tenantoperator import (
 )
 from kubetenancy.k8s import ApiError, Kube, applier
 from kubetenancy.model import TENANT_LABEL, ClusterPolicy, Tenant, TenantNamespace
+from kubetenancy.operator.probes import RECONCILES
 
 TENANT_API = "tenantoperator.stakater.com/v1beta3"
 QUOTA_API = "tenantoperator.stakater.com/v1beta1"
@@ -40,9 +43,7 @@ def ready_status(
     current: dict[str, Any], generation: int, ready: bool, reason: str, message: str, **extra: Any
 ) -> dict[str, Any]:
     """The Tenant's next status; the transition time moves only when Ready's status or reason changes."""
-    previous: dict[str, Any] = next(
-        (c for c in current.get("conditions", []) if c.get("type") == "Ready"), {}
-    )
+    previous: dict[str, Any] = next((c for c in current.get("conditions", []) if c.get("type") == "Ready"), {})
     status = "True" if ready else "False"
     changed = previous.get("status") != status or previous.get("reason") != reason
     condition = {
@@ -57,15 +58,37 @@ def ready_status(
 
 
 class TenantReconciler:
-    def __init__(self, kube: Kube, config_namespace: str, bypassed_groups: frozenset[str]) -> None:
+    """Reconciles tenants and keeps the admission view (tenants, quotas, policy) current."""
+
+    def __init__(self, kube: Kube, view: TenancyView, config_namespace: str, bypassed_groups: frozenset[str]) -> None:
         self.kube = kube
+        self.view = view
         self.config_namespace = config_namespace
         self.bypassed_groups = bypassed_groups
+        self.identity = ""
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    async def policy(self) -> ClusterPolicy:
+    async def start(self) -> None:
+        """Learn who the operator is (it passes its own webhooks) and read the cluster policy."""
+        review = await self.kube.create({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+        self.identity = review["status"]["userInfo"]["username"]
+        await self.refresh_policy()
+
+    async def refresh_policy(self) -> ClusterPolicy:
         config = await self.kube.get(CONFIG_API, "IntegrationConfig", CONFIG_NAME, self.config_namespace)
-        return cluster_policy(config.get("spec") if config else None, self.bypassed_groups)
+        policy = cluster_policy(config.get("spec") if config else None, self.bypassed_groups)
+        policy = dataclasses.replace(policy, privileged_users=(*policy.privileged_users, re.escape(self.identity)))
+        self.view.policy = policy
+        return policy
+
+    def forget(self, name: str) -> None:
+        self.view.remove_tenant(name)
+
+    def quota_seen(self, name: str, *, exists: bool) -> None:
+        if exists:
+            self.view.quotas.add(name)
+        else:
+            self.view.quotas.discard(name)
 
     async def _claimed_namespaces(self, tenant: Tenant) -> tuple[TenantNamespace, ...]:
         """Namespaces labelled as the tenant's but not in its spec (made by owners, or kept after removal)."""
@@ -92,20 +115,22 @@ class TenantReconciler:
         quota_cr = await self.kube.get(QUOTA_API, "Quota", quota_name) if quota_name else None
         quota = quota_from_cr(quota_name, quota_cr.get("spec") or {}) if quota_cr else None
         tenant = tenant_from_cr(name, cr["spec"], quota)
+        self.view.put_tenant(tenant)
         if quota is None:
-            message = (
-                f'Quota "{quota_name}" does not exist: create it, or name an existing Quota in spec.quota'
-            )
+            message = f'Quota "{quota_name}" does not exist: create it, or name an existing Quota in spec.quota'
             await self._write_status(cr, ready_status(status, generation, False, "QuotaNotFound", message))
+            RECONCILES.labels("not-ready").inc()
             return
         claimed = await self._claimed_namespaces(tenant)
         tenant = dataclasses.replace(tenant, namespaces=tenant.namespaces + claimed)
+        self.view.put_tenant(tenant)
         owner = OwnerRef(TENANT_API, "Tenant", name, cr["metadata"]["uid"])
-        objects = tenant_objects(tenant, await self.policy(), owner)
+        objects = tenant_objects(tenant, self.view.policy, owner)
         digest = content_hash(objects)
         if status.get("appliedHash") == digest and status.get("observedGeneration") == generation:
             if repair:
                 await applier.repair(self.kube, name, objects, await self._existing(tenant))
+            RECONCILES.labels("unchanged").inc()
             return
         try:
             await applier.sync(self.kube, name, objects)
@@ -119,6 +144,7 @@ class TenantReconciler:
             namespaces=namespaces, appliedHash=digest,
         )  # fmt: skip
         await self._write_status(cr, next_status)
+        RECONCILES.labels("applied").inc()
 
     async def _existing(self, tenant: Tenant) -> set[str]:
         names = set()

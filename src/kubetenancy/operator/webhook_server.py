@@ -1,17 +1,17 @@
-"""The admission webhook server: TLS from our own CA, reached by URL (local) or through a Service.
+"""How the API server reaches the admission server: TLS material and the webhooks' client config.
 
-kopf's own self-signed certificates need oscrypto, which breaks on OpenSSL 3, so certificates come from
-`kubetenancy.pki`. They are made once per cert directory and reused, so the API server's caBundle stays
-valid across operator restarts.
+Certificates come from `kubetenancy.pki` (kopf's own self-signed path needs oscrypto, which breaks on
+OpenSSL 3). They are made once per cert directory and reused, so the configuration's caBundle stays
+valid across operator restarts. Locally the API server dials a URL; in a cluster it goes through a
+Service.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import base64
+import ssl
 from pathlib import Path
 from typing import Any
-
-import kopf
 
 from kubetenancy import pki
 from kubetenancy.operator.config import OperatorConfig
@@ -34,37 +34,22 @@ def ensure_certificates(config: OperatorConfig) -> tuple[Path, Path, Path]:
     if not (ca_file.exists() and cert_file.exists() and key_file.exists()):
         ca = pki.new_ca("kubetenancy-webhook-ca")
         ca.write(directory, "ca")
-        pki.issue(ca, "kubetenancy-webhook", hosts=serving_hosts(config), server=True).write(
-            directory, "webhook"
-        )
+        pki.issue(ca, "kubetenancy-webhook", hosts=serving_hosts(config), server=True).write(directory, "webhook")
     return ca_file, cert_file, key_file
 
 
-class ServiceWebhookServer(kopf.WebhookServer):
-    """Serves like kopf's server but tells the API server to come through a Service."""
-
-    def __init__(self, *, service: tuple[str, str], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.service = service
-
-    async def __call__(self, fn: Any) -> AsyncIterator[Any]:
-        namespace, name = self.service
-        async for client_config in super().__call__(fn):
-            yield {
-                "service": {"namespace": namespace, "name": name, "port": 443, "path": ""},
-                "caBundle": client_config["caBundle"],
-            }
+def server_context(config: OperatorConfig) -> ssl.SSLContext:
+    _, cert_file, key_file = ensure_certificates(config)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context
 
 
-def webhook_server(config: OperatorConfig) -> kopf.WebhookServer:
-    ca_file, cert_file, key_file = ensure_certificates(config)
-    common: dict[str, Any] = {
-        "addr": config.webhook_addr,
-        "port": config.webhook_port,
-        "cafile": ca_file,
-        "certfile": cert_file,
-        "pkeyfile": key_file,
-    }
+def client_config(config: OperatorConfig, path: str) -> dict[str, Any]:
+    ca_file, _, _ = ensure_certificates(config)
+    bundle = base64.b64encode(ca_file.read_bytes()).decode()
     if config.webhook_service is not None:
-        return ServiceWebhookServer(service=config.webhook_service, **common)
-    return kopf.WebhookServer(host=config.webhook_host or config.webhook_addr, **common)
+        namespace, name = config.webhook_service
+        return {"service": {"namespace": namespace, "name": name, "port": 443, "path": path}, "caBundle": bundle}
+    host = config.webhook_host or config.webhook_addr
+    return {"url": f"https://{host}:{config.webhook_port}{path}", "caBundle": bundle}

@@ -1,0 +1,16 @@
+"""Rule: a Tenant must name a Quota that exists (MTO refuses a Tenant without one, too)."""
+
+from __future__ import annotations
+
+from kubetenancy.admission.decision import Decision, Request
+from kubetenancy.admission.view import TenancyView
+
+
+def quota_must_exist(request: Request, view: TenancyView) -> Decision:
+    quota = (request.obj.get("spec") or {}).get("quota")
+    if quota in view.quotas:
+        return Decision.allow()
+    return Decision.invalid(
+        f'Tenant.tenantoperator.stakater.com "{request.name}" is invalid: spec.quota: Not found: "{quota}": '
+        f'create the Quota "{quota}" first, or name an existing Quota'
+    )

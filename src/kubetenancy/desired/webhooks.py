@@ -1,0 +1,78 @@
+"""The ValidatingWebhookConfiguration: which requests reach which webhook, and what happens if it is down.
+
+Every webhook is scoped: namespaced ones only see tenant namespaces (by label), so `kube-system`, the
+operator's namespace and non-tenant namespaces never depend on the operator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kubetenancy.model import MANAGED_BY, TENANT_LABEL
+
+CONFIGURATION_NAME = "kubetenancy"
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
+TENANT_NAMESPACES = {"matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]}
+
+
+@dataclass(frozen=True)
+class WebhookSpec:
+    name: str
+    path: str
+    rules: tuple[dict[str, Any], ...]
+    failure_policy: Literal["Fail", "Ignore"]
+    why: str
+    """The reason for the failure policy, for the README's table."""
+    namespace_selector: dict[str, Any] | None = None
+    object_selector: dict[str, Any] | None = None
+    timeout_seconds: int = 5
+    side_effects: Literal["None", "NoneOnDryRun"] = "None"
+    bypassable: bool = True
+    """Whether bypassed groups and privileged users skip it."""
+
+
+def rule(group: str, version: str, resources: list[str], operations: list[str], scope: str = "*") -> dict[str, Any]:
+    return {
+        "apiGroups": [group],
+        "apiVersions": [version],
+        "resources": resources,
+        "operations": operations,
+        "scope": scope,
+    }
+
+
+def not_system_namespaces(operator_namespace: str) -> dict[str, Any]:
+    names = sorted({*SYSTEM_NAMESPACES, operator_namespace})
+    return {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": names}]}
+
+
+MANAGED_OBJECTS = {"matchLabels": dict(MANAGED_BY)}
+
+
+def configuration(specs: list[WebhookSpec], client_config: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """The configuration object; `client_config(path)` says how the API server reaches a path."""
+    webhooks = []
+    for spec in specs:
+        webhook: dict[str, Any] = {
+            "name": spec.name,
+            "clientConfig": client_config(spec.path),
+            "rules": list(spec.rules),
+            "failurePolicy": spec.failure_policy,
+            "sideEffects": spec.side_effects,
+            "admissionReviewVersions": ["v1"],
+            "timeoutSeconds": spec.timeout_seconds,
+            "matchPolicy": "Equivalent",
+        }
+        if spec.namespace_selector is not None:
+            webhook["namespaceSelector"] = spec.namespace_selector
+        if spec.object_selector is not None:
+            webhook["objectSelector"] = spec.object_selector
+        webhooks.append(webhook)
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": CONFIGURATION_NAME, "labels": dict(MANAGED_BY)},
+        "webhooks": webhooks,
+    }

@@ -1,0 +1,78 @@
+"""The admission webhook server: decode each AdmissionReview once, run the webhook's rules, answer.
+
+A small aiohttp app over TLS (certificates from `webhook_server.ensure_certificates`). Each path serves
+one webhook of the registry; rules are pure functions of the request and the tenancy view. Bypassed
+groups and privileged users skip the webhooks that allow it.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from kubetenancy.admission import Decision, Request
+from kubetenancy.admission.registry import Registered
+from kubetenancy.admission.view import TenancyView
+from kubetenancy.operator.probes import ADMISSION_REVIEWS
+
+Handler = Callable[[Request], Awaitable[Decision]]
+log = logging.getLogger(__name__)
+
+
+def review_response(review: dict[str, Any], decision: Decision) -> dict[str, Any]:
+    response: dict[str, Any] = {"uid": review["request"]["uid"], "allowed": decision.allowed}
+    if not decision.allowed:
+        response["status"] = {
+            "code": decision.code,
+            "reason": decision.reason,
+            "message": decision.message,
+            "status": "Failure",
+        }
+    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}
+
+
+def rules_handler(registered: Registered, view: TenancyView) -> Handler:
+    async def handle(request: Request) -> Decision:
+        if registered.spec.bypassable and view.policy.bypasses(request.user, request.groups):
+            return Decision.allow()
+        for rule in registered.rules:
+            decision = rule(request, view)
+            if not decision.allowed:
+                return decision
+        return Decision.allow()
+
+    return handle
+
+
+class AdmissionServer:
+    def __init__(self, handlers: dict[str, tuple[str, Handler]]) -> None:
+        """`handlers` maps a path to (webhook name, handler)."""
+        self.handlers = handlers
+        self._runner: web.AppRunner | None = None
+
+    async def _serve(self, http: web.Request) -> web.Response:
+        name, handler = self.handlers[http.path]
+        review = await http.json()
+        try:
+            decision = await handler(Request.from_review(review))
+        except Exception as error:
+            # Not a verdict: an HTTP error lets the API server apply the webhook's failure policy.
+            log.exception("webhook %s failed on %s", name, review.get("request", {}).get("uid"))
+            raise web.HTTPInternalServerError(text=f"{name} failed internally; see the operator's log") from error
+        ADMISSION_REVIEWS.labels(name, str(decision.allowed).lower()).inc()
+        return web.json_response(review_response(review, decision))
+
+    async def start(self, addr: str, port: int, context: ssl.SSLContext) -> None:
+        app = web.Application()
+        app.add_routes([web.post(path, self._serve) for path in self.handlers])
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, addr, port, ssl_context=context).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()

@@ -1,0 +1,112 @@
+"""A tenant over its life: changes are pruned, an unchanged tenant costs no write, deletion keeps the
+namespaces unless onDeletePurgeNamespaces asks otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from kubetenancy.k8s import Kube
+from tests.support.kubectl import Kubectl
+from tests.support.metrics import metric
+from tests.support.tenants import TENANT_API, make_quota, make_tenant
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.integration
+RBAC = "rbac.authorization.k8s.io/v1"
+WRITES = ("apply", "create", "patch-status", "delete")
+
+
+def writes(operator: str) -> float:
+    return sum(metric(operator, "kubetenancy_api_requests_total", verb=verb) for verb in WRITES)
+
+
+async def test_removed_members_lose_their_role_bindings(operator: str, admin: Kube) -> None:
+    await make_quota(admin, "life-q1", {"pods": "5"})
+    members = {"owners": {"users": ["alice"]}, "editors": {"users": ["bob"]}}
+    await make_tenant(admin, "life-prune", "life-q1", namespaces={"withTenantPrefix": ["a"]}, accessControl=members)
+    names = {b["metadata"]["name"] for b in await admin.list(RBAC, "RoleBinding", namespace="life-prune-a")}
+    assert names == {"kubetenancy-owner-admin", "kubetenancy-editor-edit"}
+    await make_tenant(
+        admin,
+        "life-prune",
+        "life-q1",
+        namespaces={"withTenantPrefix": ["a"]},
+        accessControl={"owners": members["owners"]},
+    )
+
+    async def pruned() -> bool:
+        bindings = await admin.list(RBAC, "RoleBinding", namespace="life-prune-a")
+        return {b["metadata"]["name"] for b in bindings} == {"kubetenancy-owner-admin"}
+
+    await eventually(pruned)
+
+
+async def test_unchanged_tenant_costs_no_write(operator: str, admin: Kube, kubectl: Kubectl) -> None:
+    await make_quota(admin, "life-q2", {"pods": "5"})
+    await make_tenant(admin, "life-steady", "life-q2", namespaces={"withTenantPrefix": ["a", "b"]})
+    before_writes = writes(operator)
+    before_checks = metric(operator, "kubetenancy_tenant_reconciles_total", outcome="unchanged")
+    # An annotation changes no spec: the operator looks again and must find nothing to write.
+    kubectl.ok("annotate", "tenant", "life-steady", "touched=yes")
+
+    async def rechecked() -> bool:
+        return metric(operator, "kubetenancy_tenant_reconciles_total", outcome="unchanged") > before_checks
+
+    await eventually(rechecked)
+    assert writes(operator) == before_writes
+
+
+async def test_deleted_tenant_keeps_its_namespaces_and_data(operator: str, admin: Kube) -> None:
+    await make_quota(admin, "life-q3", {"pods": "5"})
+    await make_tenant(
+        admin,
+        "life-keep",
+        "life-q3",
+        namespaces={"withTenantPrefix": ["a"]},
+        accessControl={"owners": {"users": ["alice"]}},
+    )
+    await admin.create(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "data", "namespace": "life-keep-a"}}
+    )
+    await admin.delete(TENANT_API, "Tenant", "life-keep")
+
+    async def cleaned() -> bool:
+        left = await admin.list(RBAC, "RoleBinding", namespace="life-keep-a")
+        left += await admin.list("v1", "ResourceQuota", namespace="life-keep-a")
+        return not left
+
+    await eventually(cleaned)
+    namespace = await admin.get("v1", "Namespace", "life-keep-a")
+    assert namespace is not None
+    assert namespace["status"]["phase"] == "Active"
+    assert await admin.get("v1", "ConfigMap", "data", "life-keep-a") is not None
+
+
+async def test_purge_deletes_namespaces_when_asked(operator: str, admin: Kube) -> None:
+    await make_quota(admin, "life-q4", {"pods": "5"})
+    await make_tenant(
+        admin, "life-purge", "life-q4", namespaces={"withTenantPrefix": ["a"], "onDeletePurgeNamespaces": True}
+    )
+    await admin.delete(TENANT_API, "Tenant", "life-purge")
+
+    async def purged() -> bool:
+        return await admin.get("v1", "Namespace", "life-purge-a") is None
+
+    await eventually(purged)
+
+
+async def test_deleted_role_binding_is_restored(operator: str, admin: Kube) -> None:
+    await make_quota(admin, "life-q5", {"pods": "5"})
+    await make_tenant(
+        admin,
+        "life-drift",
+        "life-q5",
+        namespaces={"withTenantPrefix": ["a"]},
+        accessControl={"owners": {"users": ["alice"]}},
+    )
+    await admin.delete(RBAC, "RoleBinding", "kubetenancy-owner-admin", "life-drift-a")
+
+    async def restored() -> bool:
+        return await admin.get(RBAC, "RoleBinding", "kubetenancy-owner-admin", "life-drift-a") is not None
+
+    await eventually(restored)
