@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from functools import partial
+from pathlib import Path
 
 import pytest
 
 from kubetenancy.k8s import Identity, Kube
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane
 from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
-from kubetenancy.localcluster.processes import free_port, http_ok, spawn, wait_until
+from kubetenancy.localcluster.processes import Process, free_port, http_ok, spawn, wait_until
 from tests.support.kubectl import Kubectl
 
 
@@ -82,11 +84,9 @@ async def namespace(request: pytest.FixtureRequest, admin: Kube) -> AsyncIterato
     await admin.delete("v1", "Namespace", name)
 
 
-@pytest.fixture(scope="session")
-def operator(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The operator running against the first cluster; yields the base URL of its probes."""
+def start_operator(cluster: Cluster, workdir: Path) -> tuple[Process, str]:
+    """Run `kubetenancy operator run` against `cluster`; return the process and its probes' base URL."""
     probe_port = free_port()
-    logs = tmp_path_factory.mktemp("operator")
     process = spawn(
         "operator",
         [
@@ -95,20 +95,29 @@ def operator(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFacto
             "kubetenancy",
             "operator",
             "run",
-            f"--kubeconfig={control_plane.cluster().kubeconfig()}",
-            f"--cert-dir={logs / 'certs'}",
+            f"--kubeconfig={cluster.kubeconfig()}",
+            f"--cert-dir={workdir / 'certs'}",
             f"--webhook-port={free_port()}",
             f"--probe-port={probe_port}",
             "--bypassed-groups=cluster-admins",
         ],
-        logs / "operator.log",
+        workdir / "operator.log",
     )
     url = f"http://127.0.0.1:{probe_port}"
     try:
-        wait_until(process, lambda: http_ok(f"{url}/readyz"), 60, "ready")
-        yield url
-    finally:
+        wait_until(process, partial(http_ok, f"{url}/readyz"), 60, "ready")
+    except BaseException:
         process.stop()
+        raise
+    return process, url
+
+
+@pytest.fixture(scope="session")
+def operator(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The operator running against the first cluster; yields the base URL of its probes."""
+    process, url = start_operator(control_plane.cluster(), tmp_path_factory.mktemp("operator"))
+    yield url
+    process.stop()
 
 
 @pytest.fixture(scope="session")

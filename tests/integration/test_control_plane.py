@@ -37,7 +37,12 @@ async def test_admin_is_a_cluster_admin(admin: Kube) -> None:
 
 
 async def test_resource_quota_gets_usage_and_rejects_objects_over_it(admin: Kube, namespace: str) -> None:
-    # kube-root-ca.crt already uses one of the two configmaps the quota allows.
+    # kube-root-ca.crt uses one of the two configmaps the quota allows; let it exist before the quota is
+    # counted, or the count misses it until the controller's next full resync.
+    async def root_ca_published() -> bool:
+        return await admin.get("v1", "ConfigMap", "kube-root-ca.crt", namespace) is not None
+
+    await eventually(root_ca_published)
     await admin.apply(
         {
             "apiVersion": "v1",

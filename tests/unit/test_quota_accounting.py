@@ -1,0 +1,106 @@
+"""Quantities, what an object uses, and the ledger that holds a tenant's quota across namespaces."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from kubetenancy.admission import Request
+from kubetenancy.admission.object_usage import usage_of
+from kubetenancy.admission.view import TenancyView
+from kubetenancy.frontdoors.tenantoperator import quota_from_cr, tenant_from_cr
+from kubetenancy.operator.quota_ledger import QuotaLedger
+from kubetenancy.quantity import format_quantity, parse
+
+
+def test_quantities() -> None:
+    assert parse("500m") == Fraction(1, 2)
+    assert parse("2Gi") == 2 * 1024**3
+    assert parse("1e3") == 1000
+    assert parse(10) == 10
+    assert format_quantity(Fraction(3, 2)) == "1500m"
+    assert format_quantity(Fraction(4)) == "4"
+
+
+def test_pod_usage_counts_init_containers_like_kubernetes() -> None:
+    pod = {
+        "spec": {
+            "initContainers": [{"resources": {"requests": {"cpu": "2"}}}],
+            "containers": [
+                {"resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}}},
+                {"resources": {"requests": {"cpu": "500m"}}},
+            ],
+        }
+    }
+    usage = usage_of("Pod", "pods", "", pod)
+    assert usage["pods"] == 1
+    assert usage["count/pods"] == 1
+    assert usage["requests.cpu"] == usage["cpu"] == 2
+    assert usage["requests.memory"] == parse("1Gi")
+    assert usage["limits.memory"] == parse("2Gi")
+
+
+def test_pvc_and_service_usage() -> None:
+    pvc = {"spec": {"storageClassName": "fast", "resources": {"requests": {"storage": "5Gi"}}}}
+    usage = usage_of("PersistentVolumeClaim", "persistentvolumeclaims", "", pvc)
+    assert usage["fast.storageclass.storage.k8s.io/requests.storage"] == parse("5Gi")
+    service = usage_of("Service", "services", "", {"spec": {"type": "LoadBalancer", "ports": [{}, {}]}})
+    assert (service["services.loadbalancers"], service["services.nodeports"]) == (1, 2)
+    assert usage_of("Deployment", "deployments", "apps", {})["count/deployments.apps"] == 1
+
+
+def ledger_with_tenant(hard: dict[str, str]) -> QuotaLedger:
+    view = TenancyView()
+    quota = quota_from_cr("q", {"resourcequota": {"hard": hard}})
+    view.put_tenant(tenant_from_cr("t", {"quota": "q", "namespaces": {"withTenantPrefix": ["a", "b"]}}, quota))
+    return QuotaLedger(view)
+
+
+def create_pod(namespace: str, **extra: Any) -> Request:
+    obj = {"metadata": {"name": "p", "namespace": namespace}, "spec": {"containers": [{}]}}
+    fields: dict[str, Any] = {
+        "group": "",
+        "name": "p",
+        "namespace": namespace,
+        "user": "u",
+        "groups": (),
+        "obj": obj,
+        "resource": "pods",
+    }
+    fields.update(extra)
+    return Request(operation="CREATE", kind="Pod", **fields)
+
+
+def status_update(namespace: str, before: str, after: str, user: str = "system:apiserver") -> Request:
+    def quota(pods: str) -> dict[str, Any]:
+        return {"metadata": {"labels": {"kubetenancy.dev/tenant": "t"}}, "status": {"used": {"pods": pods}}}
+
+    return Request(
+        operation="UPDATE", kind="ResourceQuota", group="", name="x", namespace=namespace, user=user, groups=(),
+        obj=quota(after), old=quota(before), subresource="status",
+    )  # fmt: skip
+
+
+async def test_reservations_hold_the_tenant_total_across_namespaces() -> None:
+    ledger = ledger_with_tenant({"pods": "2"})
+    assert (await ledger.reserve(create_pod("t-a"))).allowed
+    assert (await ledger.reserve(create_pod("t-b"))).allowed
+    third = await ledger.reserve(create_pod("t-a"))
+    assert "requested: pods=1, used: pods=2, limited: pods=2" in third.message
+    # A dry run is judged but reserves nothing.
+    ledger = ledger_with_tenant({"pods": "1"})
+    assert (await ledger.reserve(create_pod("t-a", dry_run=True))).allowed
+    assert (await ledger.reserve(create_pod("t-a"))).allowed
+
+
+async def test_settling_releases_reservations_and_backs_them_up() -> None:
+    ledger = ledger_with_tenant({"pods": "2"})
+    assert (await ledger.reserve(create_pod("t-a"))).allowed
+    assert (await ledger.settle(status_update("t-a", "0", "1"))).allowed
+    assert ledger.reserved["t"] == []
+    assert (await ledger.settle(status_update("t-b", "0", "1"))).allowed
+    refused = await ledger.settle(status_update("t-b", "1", "2"))
+    assert "exceeded tenant quota: q" in refused.message
+    # Recounts by the quota controller are recorded, never refused; decreases always pass.
+    assert (await ledger.settle(status_update("t-b", "1", "3", user="system:serviceaccount:kube-system:rq"))).allowed
+    assert (await ledger.settle(status_update("t-b", "3", "0"))).allowed

@@ -1,0 +1,32 @@
+"""The webhook configuration is scoped, and the README documents every webhook's failure policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubetenancy.admission.registry import registry
+from kubetenancy.desired.webhooks import configuration
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def test_namespaced_webhooks_only_see_tenant_namespaces() -> None:
+    config = configuration(
+        [r.spec for r in registry("multi-tenant-operator")], lambda path: {"url": f"https://x{path}"}
+    )
+    for webhook in config["webhooks"]:
+        scopes = {rule["resources"][0] for rule in webhook["rules"]}
+        cluster_scoped = scopes <= {"tenants", "quotas", "integrationconfigs", "namespaces"}
+        if not cluster_scoped:
+            assert "namespaceSelector" in webhook, webhook["name"]
+        assert webhook["clientConfig"]["url"].startswith("https://x/validate/")
+    namespaces = next(w for w in config["webhooks"] if w["name"] == "namespaces.kubetenancy.dev")
+    excluded = namespaces["objectSelector"]["matchExpressions"][0]["values"]
+    assert {"kube-system", "kube-public", "kube-node-lease", "default", "multi-tenant-operator"} <= set(excluded)
+
+
+def test_readme_documents_each_webhook_and_its_failure_policy() -> None:
+    rows = [line for line in README.read_text().splitlines() if line.startswith("| `") and ".kubetenancy.dev`" in line]
+    documented = {row.split("|")[1].strip(" `"): row.split("|")[3].strip() for row in rows}
+    served = {r.spec.name: r.spec.failure_policy for r in registry("multi-tenant-operator")}
+    assert documented == served
