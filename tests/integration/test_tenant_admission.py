@@ -202,3 +202,18 @@ async def test_workload_policies_are_enforced_on_what_users_apply(
     pod_spec["serviceAccountName"] = "web"
     created = await dev.create(deployment)
     assert created["metadata"]["name"] == "web"
+
+
+async def test_integration_config_needs_complete_default_roles(operator: str, admin: Kube) -> None:
+    await admin.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "multi-tenant-operator"}})
+    config = {
+        "apiVersion": QUOTA_API,
+        "kind": "IntegrationConfig",
+        "metadata": {"name": "tenant-operator-config", "namespace": "multi-tenant-operator"},
+        "spec": {"accessControl": {"rbac": {"tenantRoles": {"default": {"owner": {"clusterRoles": ["admin"]}}}}}},
+    }
+    error = await refused(admin.apply(config))
+    assert error.status.code == 422
+    assert "tenantRoles.default must name roles for owner, editor and viewer; missing ['editor', 'viewer']" in (
+        error.status.message
+    )

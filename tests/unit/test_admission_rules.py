@@ -57,6 +57,15 @@ def test_namespaces_must_be_free() -> None:
     assert '"logistics-dev" (tenant "logistics")' in namespaces_must_be_free(theirs, current).message
 
 
+def test_system_and_privileged_namespaces_are_never_a_tenants() -> None:
+    current = view()
+    current.policy = ClusterPolicy(privileged_namespaces=("openshift-.*",))
+    for ns in ("kube-system", "openshift-monitoring"):
+        spec = {"quota": "small", "namespaces": {"withoutTenantPrefix": [ns]}}
+        decision = namespaces_must_be_free(request("Tenant", {"metadata": {"name": "t"}, "spec": spec}), current)
+        assert f"{ns} cannot belong to a tenant" in decision.message
+
+
 def test_quota_in_use() -> None:
     current = view(logistics=LOGISTICS)
     assert (

@@ -26,6 +26,8 @@ def namespace_stays_in_tenant(request: Request, view: TenancyView) -> Decision:
             )
         return Decision.allow()
     owned = view.tenants_owned_by(request.user, request.groups)
+    if new and view.policy.is_privileged_namespace(request.name):
+        return Decision.deny(f"{subject} cannot put a privileged namespace in a tenant")
     if len(new) > 1:
         return Decision.deny(f"{subject} cannot put a namespace in several tenants: {', '.join(sorted(new))}")
     if new:

@@ -1,14 +1,22 @@
-"""Rule: a Tenant may not list a namespace that belongs to another tenant."""
+"""Rule: a Tenant may not list a namespace that belongs to another tenant, a system namespace, or one
+the IntegrationConfig marks privileged."""
 
 from __future__ import annotations
 
 from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.view import TenancyView
+from kubetenancy.desired.webhooks import SYSTEM_NAMESPACES
 from kubetenancy.frontdoors.tenantoperator import tenant_from_cr
 
 
 def namespaces_must_be_free(request: Request, view: TenancyView) -> Decision:
     wanted = tenant_from_cr(request.name, request.obj.get("spec") or {}, None).namespace_names()
+    reserved = [ns for ns in wanted if ns in SYSTEM_NAMESPACES or view.policy.is_privileged_namespace(ns)]
+    if reserved:
+        return Decision.deny(
+            f'Tenant.tenantoperator.stakater.com "{request.name}" is forbidden: spec.namespaces: '
+            f"{', '.join(reserved)} cannot belong to a tenant (system or privileged namespaces)"
+        )
     claims = view.namespace_claims()
     taken = [f'"{ns}" (tenant "{claims[ns]}")' for ns in wanted if claims.get(ns, request.name) != request.name]
     if not taken:
