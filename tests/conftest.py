@@ -9,16 +9,19 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import pytest
 
+from kubetenancy import pki
 from kubetenancy.k8s import Identity, Kube
-from kubetenancy.localcluster.controlplane import Cluster, ControlPlane
+from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
 from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
-from kubetenancy.localcluster.processes import Process, free_port, http_ok, spawn, wait_until
+from kubetenancy.localcluster.processes import Process, free_port, http_ok, port_is_listening, spawn, wait_until
 from tests.support.kubectl import Kubectl
+from tests.support.moto_aws import MotoAws, moto_aws
 
 
 @pytest.fixture(scope="session")
@@ -26,12 +29,68 @@ def binaries() -> Binaries:
     return ensure_binaries()
 
 
+@dataclass(frozen=True)
+class AuthenticatorSlot:
+    """Where the EKS-token authenticator will listen, decided before the API servers start."""
+
+    port: int
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
 @pytest.fixture(scope="session")
-def control_plane(tmp_path_factory: pytest.TempPathFactory, binaries: Binaries) -> Iterator[ControlPlane]:
-    plane = ControlPlane(tmp_path_factory.mktemp("control-plane"), clusters=2)
+def authenticator_slot(tmp_path_factory: pytest.TempPathFactory) -> AuthenticatorSlot:
+    directory = tmp_path_factory.mktemp("authenticator")
+    ca = pki.new_ca("test-authenticator-ca")
+    ca_file, _ = ca.write(directory, "ca")
+    cert_file, key_file = pki.issue(ca, "authenticator", hosts=("127.0.0.1",), server=True).write(directory, "server")
+    return AuthenticatorSlot(free_port(), ca_file, cert_file, key_file)
+
+
+@pytest.fixture(scope="session")
+def control_plane(
+    tmp_path_factory: pytest.TempPathFactory, binaries: Binaries, authenticator_slot: AuthenticatorSlot
+) -> Iterator[ControlPlane]:
+    """Two clusters; the first sends unknown tokens to the EKS-token authenticator (when it runs)."""
+    webhook = TokenWebhook(f"https://127.0.0.1:{authenticator_slot.port}/authenticate", authenticator_slot.ca_file)
+    plane = ControlPlane(tmp_path_factory.mktemp("control-plane"), clusters=2, token_webhook=webhook)
     plane.start(binaries)
     yield plane
     plane.stop()
+
+
+@pytest.fixture(scope="session")
+def aws() -> Iterator[MotoAws]:
+    """moto in server mode on loopback (IAM and STS)."""
+    with moto_aws() as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def aws_authenticator(
+    control_plane: ControlPlane,
+    authenticator_slot: AuthenticatorSlot,
+    aws: MotoAws,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """`kubetenancy aws authenticator` for the first cluster, trusting the moto STS endpoint."""
+    slot = authenticator_slot
+    process = spawn(
+        "authenticator",
+        [
+            sys.executable, "-m", "kubetenancy", "aws", "authenticator",
+            "--cluster", control_plane.cluster().name,
+            f"--cert-file={slot.cert_file}", f"--key-file={slot.key_file}", f"--port={slot.port}",
+            f"--sts-endpoint={aws.sts_endpoint}", f"--kubeconfig={control_plane.cluster().kubeconfig()}",
+        ],
+        tmp_path_factory.mktemp("authenticator-logs") / "authenticator.log",
+    )  # fmt: skip
+    try:
+        wait_until(process, partial(port_is_listening, slot.port), 30, "listening")
+        yield
+    finally:
+        process.stop()
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import httpx2
 from lightkube import ALL_NS, ApiError, AsyncClient, KubeConfig, codecs
 from lightkube.config import client_adapter
+from lightkube.config.models import User
 from lightkube.core.exceptions import LoadResourceError
 from lightkube.core.resource import NamespacedResource, Resource
 from lightkube.generic_resource import create_global_resource, create_namespaced_resource
@@ -106,9 +107,14 @@ def resource_class(api_version: str, kind: str) -> Any:
 class Kube:
     """An async client for one cluster, optionally impersonating someone."""
 
-    def __init__(self, kubeconfig: Path | None = None, *, identity: Identity | None = None) -> None:
+    def __init__(
+        self, kubeconfig: Path | None = None, *, identity: Identity | None = None, token: str | None = None
+    ) -> None:
+        """`token` replaces the kubeconfig user's credentials (e.g. an EKS token)."""
         config = KubeConfig.from_file(kubeconfig) if kubeconfig else KubeConfig.from_env()
         single = config.get()
+        if single is not None and token is not None:
+            single = single._replace(user=User(token=token))
         if single is None:
             raise ValueError(f"kubeconfig {kubeconfig or '$KUBECONFIG'} has no current context")
         transport = None
@@ -134,6 +140,12 @@ class Kube:
         API_REQUESTS.labels("apply").inc()
         applied = await _retrying(lambda: self.client.apply(resource, force=force))
         return _to_dict(applied)
+
+    async def replace(self, obj: Mapping[str, Any]) -> Object:
+        """PUT the whole object; its resourceVersion makes this fail (409) if someone changed it since."""
+        API_REQUESTS.labels("replace").inc()
+        replaced = await _retrying(lambda: self.client.replace(codecs.from_dict(dict(obj))))
+        return _to_dict(replaced)
 
     async def create(self, obj: Mapping[str, Any]) -> Object:
         API_REQUESTS.labels("create").inc()
