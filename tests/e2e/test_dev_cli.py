@@ -50,7 +50,13 @@ def test_dev_up_status_env_kubeconfig_down(dev: tuple[Path, dict[str, str]], bin
     assert up.returncode == 0, up.stderr
     state = json.loads((state_dir / "state.json").read_text())
     names = [p["name"] for p in state["processes"]]
-    assert names == ["etcd", "cluster-1/kube-apiserver", "cluster-1/kube-controller-manager", "operator"]
+    assert names == [
+        "etcd",
+        "cluster-1/kube-apiserver",
+        "cluster-1/kube-controller-manager",
+        "aws-authenticator",
+        "operator",
+    ]
     api_port = state["clusters"][0]["port"]
 
     again = kubetenancy(env, "dev", "up")

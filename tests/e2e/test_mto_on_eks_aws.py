@@ -115,7 +115,8 @@ def test_mto_on_eks_with_iam_and_sso_identities(
     for tenant in ("tenant-iam", "tenant-sso"):
         kubectl.ok("wait", "--for=condition=Ready", f"tenant/{tenant}", "--timeout=60s")
         kubectl.ok("wait", "--for=create", "serviceaccount/default", "-n", f"{tenant}-dev", "--timeout=60s")
-        kubectl("delete", "pod", "nginx", "-n", f"{tenant}-dev", "--ignore-not-found")  # left by the token replay
+        # Another replay in this session may have run the walkthrough's pod already.
+        kubectl("delete", "pod", "nginx", "-n", f"{tenant}-dev", "--ignore-not-found", "--wait")
     for name, (kubeconfig, own, other) in users.items():
         assert as_aws(binaries, kubeconfig, "run", "nginx", "--image", "nginx", "-n", f"{own}-dev") == (
             0,

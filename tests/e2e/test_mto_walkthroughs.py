@@ -47,6 +47,8 @@ def set_up_tenants(kubectl: Kubectl, folder: str, tenants: list[str]) -> None:
         for ns in (f"{tenant}-dev", f"{tenant}-build"):
             # Pods need the namespace's default ServiceAccount, which the controller manager adds.
             kubectl.ok("wait", "--for=create", "serviceaccount/default", "-n", ns, "--timeout=60s")
+        # Another replay in this session may have run the walkthrough's pod already.
+        kubectl("delete", "pod", "nginx", "-n", f"{tenant}-dev", "--ignore-not-found", "--wait")
 
 
 def replay(kubectl: Kubectl, folder: str, users: dict[str, str]) -> None:

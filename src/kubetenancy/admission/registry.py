@@ -31,6 +31,7 @@ from kubetenancy.desired.webhooks import (
 from kubetenancy.model import TENANT_LABEL
 
 Rule = Callable[[Request, TenancyView], Decision]
+TENANTS = "/validate/tenants"
 QUOTA_RESERVE = "/validate/tenant-quota-reserve"
 QUOTA_SETTLE = "/validate/tenant-quota-settle"
 POLICY_NAMESPACES = {"matchLabels": {POLICY_LABEL: "enforced"}}
@@ -67,7 +68,7 @@ def registry(operator_namespace: str) -> list[Registered]:
         Registered(
             crd(
                 name="tenants.kubetenancy.dev",
-                path="/validate/tenants",
+                path=TENANTS,
                 rules=(_served(TENANT_V1BETA3, WRITE),),
                 why="only Tenants depend on it; a Tenant without its Quota or with another's namespaces is unsafe",
             ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +13,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kubetenancy import pki
 from kubetenancy.localcluster import versions
-from kubetenancy.localcluster.controlplane import ControlPlane
+from kubetenancy.localcluster.controlplane import ControlPlane, TokenWebhook
 from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
-from kubetenancy.localcluster.processes import free_port, http_ok, spawn, wait_until
+from kubetenancy.localcluster.processes import free_port, http_ok, port_is_listening, spawn, wait_until
 
 app = typer.Typer(no_args_is_help=True, help="A local control plane: etcd, kube-apiserver, controller manager.")
 console = Console(stderr=True)
@@ -48,6 +50,33 @@ def _running_plane() -> ControlPlane:
         console.print("[red]error:[/] no local control plane is running: start one with `kubetenancy dev up`")
         raise typer.Exit(1)
     return plane
+
+
+AUTHENTICATOR = "aws-authenticator"
+
+
+def _authenticator_webhook(state_dir: Path) -> tuple[TokenWebhook, int]:
+    """A fresh serving certificate and port for the EKS-token authenticator, before the API servers start."""
+    directory = state_dir / "authenticator"
+    ca = pki.new_ca("kubetenancy-authenticator-ca")
+    ca_file, _ = ca.write(directory, "ca")
+    pki.issue(ca, "kubetenancy-authenticator", hosts=("127.0.0.1",), server=True).write(directory, "server")
+    port = free_port()
+    return TokenWebhook(f"https://127.0.0.1:{port}/authenticate", ca_file), port
+
+
+def _start_authenticator(plane: ControlPlane, port: int, sts_endpoints: list[str]) -> None:
+    directory = plane.state_dir / "authenticator"
+    argv: list[str | Path] = [
+        sys.executable, "-m", "kubetenancy", "aws", "authenticator",
+        "--cluster", plane.cluster().name, f"--port={port}",
+        f"--cert-file={directory / 'server.crt'}", f"--key-file={directory / 'server.key'}",
+        f"--kubeconfig={plane.cluster().kubeconfig()}",
+    ]  # fmt: skip
+    argv += [f"--sts-endpoint={endpoint}" for endpoint in sts_endpoints]
+    authenticator = spawn(AUTHENTICATOR, argv, plane.logs_dir / "aws-authenticator.log")
+    plane.adopt(authenticator)
+    wait_until(authenticator, partial(port_is_listening, port), 30, "listening")
 
 
 def _start_operator(plane: ControlPlane) -> None:
@@ -87,14 +116,19 @@ def up(
     apply: Annotated[
         list[Path] | None, typer.Option(help="Manifests (files or folders) to `kubectl apply` as the admin.")
     ] = None,
+    sts_endpoint: Annotated[
+        list[str] | None, typer.Option(help="Also trust this STS base URL for EKS tokens (e.g. a test STS).")
+    ] = None,
 ) -> None:
     """Start the control plane (building it the first time) unless it already runs; idempotent."""
     binaries = _binaries()
     plane = ControlPlane.load(versions.state_dir())
     if plane is None or not plane.running() or len(plane.clusters) != clusters:
-        plane = ControlPlane(versions.state_dir(), clusters=clusters)
+        webhook, port = _authenticator_webhook(versions.state_dir())
+        plane = ControlPlane(versions.state_dir(), clusters=clusters, token_webhook=webhook)
         with console.status(f"starting {clusters} cluster(s)"):
             plane.start(binaries)
+            _start_authenticator(plane, port, sts_endpoint or [])
     if operator and not any(p.name == OPERATOR for p in plane.processes):
         with console.status("starting the operator"):
             _start_operator(plane)

@@ -51,7 +51,7 @@ def decode(token: str) -> str:
         raise TokenRejected("not an EKS token (no k8s-aws-v1. prefix)")
     body = token[len(TOKEN_PREFIX) :]
     try:
-        return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+        return base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise TokenRejected("token body is not base64url") from None
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import kopf
 
-from kubetenancy.admission.registry import QUOTA_RESERVE, QUOTA_SETTLE, registry
+from kubetenancy.admission import Decision, Request
+from kubetenancy.admission.registry import QUOTA_RESERVE, QUOTA_SETTLE, TENANTS, registry
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.api import crd_manifests
 from kubetenancy.desired import webhooks
@@ -74,10 +75,21 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
     reconciler = TenantReconciler(kube, view, config.config_namespace, config.bypassed_groups)
     ledger = QuotaLedger(view)
     webhook_specs = registry(config.config_namespace)
-    stateful: dict[str, Handler] = {QUOTA_RESERVE: ledger.reserve, QUOTA_SETTLE: ledger.settle}
     handlers: dict[str, tuple[str, Handler]] = {
-        r.spec.path: (r.spec.name, stateful.get(r.spec.path) or rules_handler(r, view)) for r in webhook_specs
+        r.spec.path: (r.spec.name, rules_handler(r, view)) for r in webhook_specs
     }
+    handlers[QUOTA_RESERVE] = (handlers[QUOTA_RESERVE][0], ledger.reserve)
+    handlers[QUOTA_SETTLE] = (handlers[QUOTA_SETTLE][0], ledger.settle)
+    name, check_tenant = handlers[TENANTS]
+
+    async def tenant_webhook(request: Request) -> Decision:
+        # A Quota created a moment ago may not have reached the view yet: confirm before refusing.
+        quota = (request.obj.get("spec") or {}).get("quota")
+        if quota and quota not in view.quotas and await kube.get(QUOTA_API, "Quota", quota) is not None:
+            view.quotas.add(quota)
+        return await check_tenant(request)
+
+    handlers[TENANTS] = (name, tenant_webhook)
     admission = AdmissionServer(handlers)
 
     @kopf.on.login(registry=kopf_registry)
