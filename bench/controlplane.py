@@ -40,7 +40,7 @@ def cold_build() -> float:
         return time.monotonic() - began
 
 
-def run(quick: bool, cold: bool) -> dict[str, Any]:
+def run(*, quick: bool, cold: bool) -> dict[str, Any]:
     binaries = ensure_binaries()
     repeats = 3 if quick else 10
     results: dict[str, Any] = {

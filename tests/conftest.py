@@ -17,9 +17,10 @@ import pytest
 
 from kubetenancy import pki
 from kubetenancy.k8s import Identity, Kube
+from kubetenancy.localcluster.companions import start_operator
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
 from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
-from kubetenancy.localcluster.processes import Process, free_port, http_ok, port_is_listening, spawn, wait_until
+from kubetenancy.localcluster.processes import free_port, port_is_listening, spawn, wait_until
 from tests.support.kubectl import Kubectl
 from tests.support.moto_aws import MotoAws, moto_aws
 
@@ -143,38 +144,11 @@ async def namespace(request: pytest.FixtureRequest, admin: Kube) -> AsyncIterato
     await admin.delete("v1", "Namespace", name)
 
 
-def start_operator(cluster: Cluster, workdir: Path) -> tuple[Process, str]:
-    """Run `kubetenancy operator run` against `cluster`; return the process and its probes' base URL."""
-    probe_port = free_port()
-    process = spawn(
-        "operator",
-        [
-            sys.executable,
-            "-m",
-            "kubetenancy",
-            "operator",
-            "run",
-            f"--kubeconfig={cluster.kubeconfig()}",
-            f"--cert-dir={workdir / 'certs'}",
-            f"--webhook-port={free_port()}",
-            f"--probe-port={probe_port}",
-            "--bypassed-groups=cluster-admins",
-        ],
-        workdir / "operator.log",
-    )
-    url = f"http://127.0.0.1:{probe_port}"
-    try:
-        wait_until(process, partial(http_ok, f"{url}/readyz"), 60, "ready")
-    except BaseException:
-        process.stop()
-        raise
-    return process, url
-
-
 @pytest.fixture(scope="session")
 def operator(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The operator running against the first cluster; yields the base URL of its probes."""
-    process, url = start_operator(control_plane.cluster(), tmp_path_factory.mktemp("operator"))
+    workdir = tmp_path_factory.mktemp("operator")
+    process, url = start_operator(control_plane.cluster(), workdir, workdir / "certs")
     yield url
     process.stop()
 

@@ -78,6 +78,8 @@ class Tenant:
     policy: WorkloadPolicy = WorkloadPolicy()
     purge_namespaces_on_delete: bool = False
     description: str = ""
+    spec_namespaces: frozenset[str] = frozenset()
+    """The namespaces its custom resource lists (the rest of `namespaces` were claimed by label)."""
 
     def namespace_names(self) -> tuple[str, ...]:
         return tuple(ns.name for ns in self.namespaces)

@@ -8,26 +8,17 @@ from pathlib import Path
 import pytest
 
 from kubetenancy.k8s import ApiError, Kube
+from kubetenancy.localcluster.companions import start_operator
 from kubetenancy.localcluster.controlplane import ControlPlane
-from tests.conftest import start_operator
-from tests.support.tenants import make_quota, make_tenant
+from tests.support.tenants import make_quota, make_tenant, pod
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 
-def pod(name: str, namespace: str) -> dict[str, object]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"containers": [{"name": "app", "image": "nginx"}]},
-    }
-
-
 async def test_stopped_operator_takes_nothing_down(control_plane: ControlPlane, tmp_path: Path) -> None:
     cluster = control_plane.clusters[1]  # its own operator, so the session's stays untouched
-    process, _ = start_operator(cluster, tmp_path)
+    process, _ = start_operator(cluster, tmp_path, tmp_path / "certs")
     async with Kube(cluster.kubeconfig()) as admin:
         try:
             await make_quota(admin, "down-q", {"pods": "5"})

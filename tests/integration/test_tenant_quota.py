@@ -8,19 +8,10 @@ from collections.abc import Callable
 import pytest
 
 from kubetenancy.k8s import ApiError, Kube
-from tests.support.tenants import make_quota, make_tenant
+from tests.support.tenants import make_quota, make_tenant, pod
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
-
-
-def pod(name: str, namespace: str) -> dict[str, object]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"containers": [{"name": "app", "image": "nginx"}]},
-    }
 
 
 async def test_fifty_parallel_pods_against_room_for_ten(

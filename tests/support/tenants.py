@@ -11,6 +11,16 @@ TENANT_API = "tenantoperator.stakater.com/v1beta3"
 QUOTA_API = "tenantoperator.stakater.com/v1beta1"
 
 
+def pod(name: str, namespace: str) -> dict[str, Any]:
+    """The walkthroughs' `kubectl run NAME --image nginx`, as an object."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"containers": [{"name": "app", "image": "nginx"}]},
+    }
+
+
 async def make_quota(admin: Kube, name: str, hard: dict[str, str], limits: list[dict[str, Any]] | None = None) -> None:
     spec: dict[str, Any] = {"resourcequota": {"hard": hard}}
     if limits:

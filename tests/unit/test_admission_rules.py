@@ -14,14 +14,14 @@ from kubetenancy.admission.tenant_quota_exists import quota_must_exist
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.admission.workloads import registry_of, workload_follows_tenant_policy
 from kubetenancy.frontdoors.tenantoperator import tenant_from_cr
-from kubetenancy.model import ClusterPolicy
+from kubetenancy.model import ClusterPolicy, TenantQuota
 
 
 def view(**tenants: dict[str, Any]) -> TenancyView:
     result = TenancyView(policy=ClusterPolicy(disable_node_port_services=True, disable_host_ports=True))
     for name, spec in tenants.items():
         result.put_tenant(tenant_from_cr(name, {"quota": "small", **spec}, None))
-    result.quotas.add("small")
+    result.quotas["small"] = TenantQuota("small")
     return result
 
 

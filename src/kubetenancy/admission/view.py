@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kubetenancy.model import ClusterPolicy, Tenant
+from kubetenancy.model import ClusterPolicy, Tenant, TenantQuota
 
 
 @dataclass
 class TenancyView:
     policy: ClusterPolicy = field(default_factory=ClusterPolicy)
     tenants: dict[str, Tenant] = field(default_factory=dict)
-    quotas: set[str] = field(default_factory=set)
-    """Names of the Quota objects that exist."""
+    quotas: dict[str, TenantQuota] = field(default_factory=dict)
+    """Every Quota that exists, by name."""
+    labelled: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    """Per tenant, the namespaces labelled as its own, with their labels (from namespace events)."""
     _namespace_owner: dict[str, str] = field(default_factory=dict)
 
     def put_tenant(self, tenant: Tenant) -> None:

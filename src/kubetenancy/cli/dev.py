@@ -15,13 +15,13 @@ from rich.table import Table
 
 from kubetenancy import pki
 from kubetenancy.localcluster import versions
+from kubetenancy.localcluster.companions import OPERATOR, start_operator
 from kubetenancy.localcluster.controlplane import ControlPlane, TokenWebhook
 from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
-from kubetenancy.localcluster.processes import free_port, http_ok, port_is_listening, spawn, wait_until
+from kubetenancy.localcluster.processes import free_port, port_is_listening, spawn, wait_until
 
 app = typer.Typer(no_args_is_help=True, help="A local control plane: etcd, kube-apiserver, controller manager.")
 console = Console(stderr=True)
-OPERATOR = "operator"
 
 
 def _binaries() -> Binaries:
@@ -80,25 +80,8 @@ def _start_authenticator(plane: ControlPlane, port: int, sts_endpoints: list[str
 
 
 def _start_operator(plane: ControlPlane) -> None:
-    probe_port = free_port()
-    operator = spawn(
-        OPERATOR,
-        [
-            sys.executable,
-            "-m",
-            "kubetenancy",
-            "operator",
-            "run",
-            f"--kubeconfig={plane.cluster().kubeconfig()}",
-            f"--cert-dir={plane.state_dir / 'operator' / 'certs'}",
-            f"--webhook-port={free_port()}",
-            f"--probe-port={probe_port}",
-            "--bypassed-groups=cluster-admins",
-        ],
-        plane.logs_dir / "operator.log",
-    )
+    operator, _ = start_operator(plane.cluster(), plane.logs_dir, plane.state_dir / "operator" / "certs")
     plane.adopt(operator)
-    wait_until(operator, lambda: http_ok(f"http://127.0.0.1:{probe_port}/readyz"), 60, "ready")
 
 
 @app.command()

@@ -8,6 +8,8 @@ client can act as another user through impersonation headers (as `kubectl --as` 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ from kubetenancy.api import SERVED_CRDS
 __all__ = ["FIELD_MANAGER", "ApiError", "Identity", "Kube", "Object", "register_custom_resource"]
 
 FIELD_MANAGER = "kubetenancy"
+APPLIED_HASH = "kubetenancy.dev/applied-hash"
 API_REQUESTS = Counter("kubetenancy_api_requests", "Requests this process made to the API server", ["verb"])
 RETRIES_ON_429 = 10
 
@@ -141,6 +144,17 @@ class Kube:
         applied = await _retrying(lambda: self.client.apply(resource, force=force))
         return _to_dict(applied)
 
+    async def apply_if_changed(self, obj: Mapping[str, Any]) -> bool:
+        """Apply unless the live object was applied from the same content (one GET, no write). True if written."""
+        digest = hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:32]
+        meta = obj["metadata"]
+        live = await self.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+        if live is not None and (live["metadata"].get("annotations") or {}).get(APPLIED_HASH) == digest:
+            return False
+        annotations = {**(meta.get("annotations") or {}), APPLIED_HASH: digest}
+        await self.apply({**obj, "metadata": {**meta, "annotations": annotations}})
+        return True
+
     async def replace(self, obj: Mapping[str, Any]) -> Object:
         """PUT the whole object; its resourceVersion makes this fail (409) if someone changed it since."""
         API_REQUESTS.labels("replace").inc()
@@ -148,7 +162,8 @@ class Kube:
         return _to_dict(replaced)
 
     async def create(self, obj: Mapping[str, Any]) -> Object:
-        API_REQUESTS.labels("create").inc()
+        """Create; reviews (SelfSubjectReview, TokenReview, ...) are counted as reviews: they store nothing."""
+        API_REQUESTS.labels("review" if obj["kind"].endswith("Review") else "create").inc()
         created = await _retrying(lambda: self.client.create(codecs.from_dict(dict(obj))))
         return _to_dict(created)
 

@@ -20,7 +20,7 @@ def _established(crd: dict[str, Any] | None) -> bool:
 async def ensure_crds(kube: Kube, manifests: Sequence[dict[str, Any]]) -> None:
     """Apply every CRD and wait until all are Established."""
     for manifest in manifests:
-        await kube.apply(manifest)
+        await kube.apply_if_changed(manifest)
     async with asyncio.timeout(ESTABLISH_SECONDS):
         for manifest in manifests:
             name = manifest["metadata"]["name"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,7 +18,8 @@ from aiohttp import web
 from kubetenancy.admission import Decision, Request
 from kubetenancy.admission.registry import Registered
 from kubetenancy.admission.view import TenancyView
-from kubetenancy.operator.probes import ADMISSION_REVIEWS
+from kubetenancy.operator.http import start_site
+from kubetenancy.operator.probes import ADMISSION_REVIEWS, ADMISSION_SECONDS
 
 Handler = Callable[[Request], Awaitable[Decision]]
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class AdmissionServer:
         self._runner: web.AppRunner | None = None
 
     async def _serve(self, http: web.Request) -> web.Response:
+        began = time.perf_counter()
         name, handler = self.handlers[http.path]
         review = await http.json()
         try:
@@ -64,14 +67,12 @@ class AdmissionServer:
             log.exception("webhook %s failed on %s", name, review.get("request", {}).get("uid"))
             raise web.HTTPInternalServerError(text=f"{name} failed internally; see the operator's log") from error
         ADMISSION_REVIEWS.labels(name, str(decision.allowed).lower()).inc()
-        return web.json_response(review_response(review, decision))
+        response = web.json_response(review_response(review, decision))
+        ADMISSION_SECONDS.labels(name).observe(time.perf_counter() - began)
+        return response
 
     async def start(self, addr: str, port: int, context: ssl.SSLContext) -> None:
-        app = web.Application()
-        app.add_routes([web.post(path, self._serve) for path in self.handlers])
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, addr, port, ssl_context=context).start()
+        self._runner = await start_site([web.post(path, self._serve) for path in self.handlers], addr, port, context)
 
     async def stop(self) -> None:
         if self._runner is not None:

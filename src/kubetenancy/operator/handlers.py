@@ -18,7 +18,6 @@ from kubetenancy.admission.view import TenancyView
 from kubetenancy.api import crd_manifests
 from kubetenancy.desired import webhooks
 from kubetenancy.desired.cluster import static_objects
-from kubetenancy.frontdoors.tenantoperator import MTO_TENANT_LABEL
 from kubetenancy.k8s import Kube, applier, ensure_crds
 from kubetenancy.model import MANAGED_BY, TENANT_LABEL
 from kubetenancy.operator.admission_server import AdmissionServer, Handler, rules_handler
@@ -37,13 +36,14 @@ def _register_tenant_handlers(registry: kopf.OperatorRegistry, reconciler: Tenan
         if kwargs["type"] == "DELETED":
             reconciler.forget(kwargs["name"])
         else:
-            await reconciler.reconcile(kwargs["name"])
+            await reconciler.reconcile(kwargs["name"], body=dict(kwargs["body"]))
 
     @kopf.on.event(GROUP, "v1beta1", "quotas", registry=registry)
     async def quota_changed(**kwargs: Any) -> None:
-        reconciler.quota_seen(kwargs["name"], exists=kwargs["type"] != "DELETED")
-        for tenant in await reconciler.tenants_using_quota(kwargs["name"]):
-            await reconciler.reconcile(tenant)
+        deleted = kwargs["type"] == "DELETED"
+        if reconciler.quota_seen(kwargs["name"], None if deleted else dict(kwargs["body"].get("spec") or {})):
+            for tenant in reconciler.view.tenants_using_quota(kwargs["name"]):
+                await reconciler.reconcile(tenant)
 
     @kopf.on.event(GROUP, "v1beta1", "integrationconfigs", registry=registry)
     async def config_changed(**kwargs: Any) -> None:
@@ -51,12 +51,11 @@ def _register_tenant_handlers(registry: kopf.OperatorRegistry, reconciler: Tenan
         for tenant in await reconciler.all_tenants():
             await reconciler.reconcile(tenant)
 
-    for label in (TENANT_LABEL, MTO_TENANT_LABEL):
-
-        @kopf.on.event("v1", "namespaces", labels={label: kopf.PRESENT}, registry=registry)
-        async def namespace_changed(label: str = label, **kwargs: Any) -> None:
-            if kwargs["type"] in ("ADDED", "MODIFIED"):
-                await reconciler.reconcile(kwargs["labels"][label])
+    @kopf.on.event("v1", "namespaces", registry=registry)
+    async def namespace_changed(**kwargs: Any) -> None:
+        deleted = kwargs["type"] == "DELETED" or bool(kwargs["meta"].get("deletionTimestamp"))
+        for tenant in reconciler.namespace_seen(kwargs["name"], dict(kwargs["labels"]), deleted=deleted):
+            await reconciler.reconcile(tenant)
 
     managed: dict[str, Any] = {**MANAGED_BY, TENANT_LABEL: kopf.PRESENT}
     for api_version, kind in applier.PRUNABLE:
@@ -85,8 +84,10 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
     async def tenant_webhook(request: Request) -> Decision:
         # A Quota created a moment ago may not have reached the view yet: confirm before refusing.
         quota = (request.obj.get("spec") or {}).get("quota")
-        if quota and quota not in view.quotas and await kube.get(QUOTA_API, "Quota", quota) is not None:
-            view.quotas.add(quota)
+        if quota and quota not in view.quotas:
+            found = await kube.get(QUOTA_API, "Quota", quota)
+            if found is not None:
+                reconciler.quota_seen(quota, found.get("spec") or {})
         return await check_tenant(request)
 
     handlers[TENANTS] = (name, tenant_webhook)
@@ -108,13 +109,12 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         await probes.start(config.probe_addr, config.probe_port)
         await ensure_crds(kube, crd_manifests())
         for obj in static_objects():
-            await kube.apply(obj)
+            await kube.apply_if_changed(obj)
         await reconciler.start()
-        view.quotas.update(q["metadata"]["name"] for q in await kube.list(QUOTA_API, "Quota"))
         await ledger.load(kube)
         await admission.start(config.webhook_addr, config.webhook_port, server_context(config))
         specs = [r.spec for r in webhook_specs]
-        await kube.apply(webhooks.configuration(specs, lambda path: client_config(config, path)))
+        await kube.apply_if_changed(webhooks.configuration(specs, lambda path: client_config(config, path)))
         logger.info("serving %d webhooks; CRDs established", len(specs))
         probes.mark_ready()
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+from kubetenancy.operator.http import start_site
 
 ADMISSION_REVIEWS = Counter(
     "kubetenancy_admission_reviews",
     "Admission reviews answered, by webhook and verdict",
     ["webhook", "allowed"],
+)
+ADMISSION_SECONDS = Histogram(
+    "kubetenancy_admission_seconds",
+    "Time from receiving an AdmissionReview to answering it, by webhook",
+    ["webhook"],
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1),
 )
 RECONCILES = Counter("kubetenancy_tenant_reconciles", "Tenant reconciliations, by outcome", ["outcome"])
 READY = Gauge("kubetenancy_ready", "1 once the CRDs are established and the webhooks are served")
@@ -35,17 +43,12 @@ class Probes:
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def start(self, addr: str, port: int) -> None:
-        app = web.Application()
-        app.add_routes(
-            [
-                web.get("/healthz", self._healthz),
-                web.get("/readyz", self._readyz),
-                web.get("/metrics", self._metrics),
-            ]
-        )
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, addr, port).start()
+        routes = [
+            web.get("/healthz", self._healthz),
+            web.get("/readyz", self._readyz),
+            web.get("/metrics", self._metrics),
+        ]
+        self._runner = await start_site(routes, addr, port)
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -58,7 +58,11 @@ def ready_status(
 
 
 class TenantReconciler:
-    """Reconciles tenants and keeps the admission view (tenants, quotas, policy) current."""
+    """Reconciles tenants and keeps the admission view (tenants, quotas, policy, namespaces) current.
+
+    Event-driven reconciles read nothing the events already carry: the Tenant comes with its event,
+    Quotas and labelled namespaces from their own events into the view.
+    """
 
     def __init__(self, kube: Kube, view: TenancyView, config_namespace: str, bypassed_groups: frozenset[str]) -> None:
         self.kube = kube
@@ -67,12 +71,18 @@ class TenantReconciler:
         self.bypassed_groups = bypassed_groups
         self.identity = ""
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._status_writes: defaultdict[str, int] = defaultdict(int)
 
     async def start(self) -> None:
-        """Learn who the operator is (it passes its own webhooks) and read the cluster policy."""
+        """Learn who the operator is (it passes its own webhooks), the policy, the Quotas and the labelled
+        namespaces before any event is handled, so the first reconciles see the whole picture."""
         review = await self.kube.create({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
         self.identity = review["status"]["userInfo"]["username"]
         await self.refresh_policy()
+        for quota in await self.kube.list(QUOTA_API, "Quota"):
+            self.quota_seen(quota["metadata"]["name"], quota.get("spec") or {})
+        for ns in await self.kube.list("v1", "Namespace"):
+            self.namespace_seen(ns["metadata"]["name"], ns["metadata"].get("labels") or {}, deleted=False)
 
     async def refresh_policy(self) -> ClusterPolicy:
         config = await self.kube.get(CONFIG_API, "IntegrationConfig", CONFIG_NAME, self.config_namespace)
@@ -84,45 +94,68 @@ class TenantReconciler:
     def forget(self, name: str) -> None:
         self.view.remove_tenant(name)
 
-    def quota_seen(self, name: str, *, exists: bool) -> None:
-        if exists:
-            self.view.quotas.add(name)
-        else:
-            self.view.quotas.discard(name)
+    def quota_seen(self, name: str, spec: dict[str, Any] | None) -> bool:
+        """Record a Quota (None: deleted); True when its tenants need reconciling."""
+        if spec is None:
+            return self.view.quotas.pop(name, None) is not None
+        quota = quota_from_cr(name, spec)
+        changed = self.view.quotas.get(name) != quota
+        self.view.quotas[name] = quota
+        return changed
 
-    async def _claimed_namespaces(self, tenant: Tenant) -> tuple[TenantNamespace, ...]:
+    def namespace_seen(self, name: str, labels: dict[str, str], *, deleted: bool) -> list[str]:
+        """Record which tenant a namespace's labels claim it for; return the tenants whose set changed."""
+        claimed = set() if deleted else {labels[key] for key in (TENANT_LABEL, MTO_TENANT_LABEL) if labels.get(key)}
+        changed = []
+        for tenant, namespaces in self.view.labelled.items():
+            if name in namespaces and tenant not in claimed:
+                del namespaces[name]
+                changed.append(tenant)
+        for tenant in claimed:
+            namespaces = self.view.labelled.setdefault(tenant, {})
+            if namespaces.get(name) != labels:
+                namespaces[name] = labels
+                changed.append(tenant)
+        return [t for t in changed if not self._owns_from_spec(t, name)]
+
+    def _owns_from_spec(self, tenant: str, namespace: str) -> bool:
+        """A namespace of the Tenant's spec changes nothing when its labels move: the spec decides."""
+        known = self.view.tenants.get(tenant)
+        return known is not None and namespace in known.spec_namespaces
+
+    def _claimed_namespaces(self, tenant: Tenant) -> tuple[TenantNamespace, ...]:
         """Namespaces labelled as the tenant's but not in its spec (made by owners, or kept after removal)."""
         known = set(tenant.namespace_names())
-        extra: dict[str, TenantNamespace] = {}
-        for label in (TENANT_LABEL, MTO_TENANT_LABEL):
-            for ns in await self.kube.list("v1", "Namespace", labels={label: tenant.name}):
-                name = ns["metadata"]["name"]
-                if name not in known and not ns["metadata"].get("deletionTimestamp"):
-                    extra[name] = TenantNamespace(name, labels=ns["metadata"].get("labels", {}))
-        return tuple(extra.values())
+        labelled = self.view.labelled.get(tenant.name, {})
+        return tuple(TenantNamespace(ns, labels=labels) for ns, labels in labelled.items() if ns not in known)
 
-    async def reconcile(self, name: str, *, repair: bool = False) -> None:
+    async def reconcile(self, name: str, *, body: dict[str, Any] | None = None, repair: bool = False) -> None:
+        """Bring one tenant to its desired state; `body` is the Tenant as its event delivered it."""
+        writes_before = self._status_writes[name]
         async with self._locks[name]:
-            await self._reconcile(name, repair=repair)
+            if body is None or self._status_writes[name] != writes_before:
+                body = await self.kube.get(TENANT_API, "Tenant", name)  # ours changed it since: read it again
+            if body is not None and not body["metadata"].get("deletionTimestamp"):
+                await self._reconcile(body, repair=repair)
 
-    async def _reconcile(self, name: str, *, repair: bool) -> None:
-        cr = await self.kube.get(TENANT_API, "Tenant", name)
-        if cr is None or cr["metadata"].get("deletionTimestamp"):
-            return
+    async def _reconcile(self, cr: dict[str, Any], *, repair: bool) -> None:
+        name = cr["metadata"]["name"]
         generation: int = cr["metadata"]["generation"]
         status: dict[str, Any] = cr.get("status") or {}
         quota_name = cr["spec"].get("quota", "")
-        quota_cr = await self.kube.get(QUOTA_API, "Quota", quota_name) if quota_name else None
-        quota = quota_from_cr(quota_name, quota_cr.get("spec") or {}) if quota_cr else None
+        quota = self.view.quotas.get(quota_name)
         tenant = tenant_from_cr(name, cr["spec"], quota)
-        self.view.put_tenant(tenant)
         if quota is None:
+            self.view.put_tenant(tenant)
             message = f'Quota "{quota_name}" does not exist: create it, or name an existing Quota in spec.quota'
             await self._write_status(cr, ready_status(status, generation, False, "QuotaNotFound", message))
             RECONCILES.labels("not-ready").inc()
             return
-        claimed = await self._claimed_namespaces(tenant)
-        tenant = dataclasses.replace(tenant, namespaces=tenant.namespaces + claimed)
+        tenant = dataclasses.replace(
+            tenant,
+            namespaces=tenant.namespaces + self._claimed_namespaces(tenant),
+            spec_namespaces=frozenset(tenant.namespace_names()),
+        )
         self.view.put_tenant(tenant)
         owner = OwnerRef(TENANT_API, "Tenant", name, cr["metadata"]["uid"])
         objects = tenant_objects(tenant, self.view.policy, owner)
@@ -156,10 +189,7 @@ class TenantReconciler:
     async def _write_status(self, cr: dict[str, Any], status: dict[str, Any]) -> None:
         if status != (cr.get("status") or {}):
             await self.kube.patch_status(TENANT_API, "Tenant", cr["metadata"]["name"], status)
-
-    async def tenants_using_quota(self, quota: str) -> list[str]:
-        tenants = await self.kube.list(TENANT_API, "Tenant")
-        return [t["metadata"]["name"] for t in tenants if t.get("spec", {}).get("quota") == quota]
+            self._status_writes[cr["metadata"]["name"]] += 1
 
     async def all_tenants(self) -> list[str]:
         return [t["metadata"]["name"] for t in await self.kube.list(TENANT_API, "Tenant")]

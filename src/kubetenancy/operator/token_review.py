@@ -20,6 +20,7 @@ from kubetenancy.cloud import aws_auth, sts
 from kubetenancy.cloud.arn import Caller
 from kubetenancy.cloud.token import TOKEN_PREFIX, TokenRejected, check
 from kubetenancy.k8s import Kube
+from kubetenancy.operator.http import start_site
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +85,7 @@ class TokenReviewer:
 
     async def start(self, addr: str, port: int, context: ssl.SSLContext) -> None:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        app = web.Application()
-        app.add_routes([web.post("/authenticate", self._serve)])
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, addr, port, ssl_context=context).start()
+        self._runner = await start_site([web.post("/authenticate", self._serve)], addr, port, context)
 
     async def stop(self) -> None:
         if self._runner is not None:
