@@ -9,7 +9,7 @@ import statistics
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from kubetenancy.k8s import Kube
 from kubetenancy.localcluster.companions import start_operator
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane
 from kubetenancy.localcluster.gobuild import ensure_binaries
-from kubetenancy.localcluster.processes import Process
+from kubetenancy.localcluster.processes import Process, free_port
 
 TENANT_API = "tenantoperator.stakater.com/v1beta3"
 QUOTA_API = "tenantoperator.stakater.com/v1beta1"
@@ -33,11 +33,15 @@ class Setup:
     workdir: Path
     operator: Process | None = None
     operator_url: str = ""
+    webhook_port: int = field(default_factory=free_port)
+    """Fixed across restarts, as a Service's port is in a real cluster."""
 
     def restart_operator(self) -> None:
         if self.operator is not None:
             self.operator.stop()
-        self.operator, self.operator_url = start_operator(self.cluster, self.workdir, self.workdir / "certs")
+        self.operator, self.operator_url = start_operator(
+            self.cluster, self.workdir, self.workdir / "certs", webhook_port=self.webhook_port
+        )
 
     def metric(self, name: str, **labels: str) -> float:
         return metric(self.operator_url, name, **labels)

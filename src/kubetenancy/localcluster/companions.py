@@ -17,16 +17,24 @@ READY_SECONDS = 60.0
 
 
 def start_operator(
-    cluster: Cluster, log_dir: Path, cert_dir: Path, *, bypassed_groups: str = "cluster-admins"
+    cluster: Cluster,
+    log_dir: Path,
+    cert_dir: Path,
+    *,
+    bypassed_groups: str = "cluster-admins",
+    webhook_port: int | None = None,
 ) -> tuple[Process, str]:
-    """Run the operator against `cluster` until it is ready; return it and the base URL of its probes."""
+    """Run the operator against `cluster` until it is ready; return it and the base URL of its probes.
+
+    Pass the same `webhook_port` to a restarted operator to keep its webhook configuration unchanged.
+    """
     probe_port = free_port()
     process = spawn(
         OPERATOR,
         [
             sys.executable, "-m", "kubetenancy", "operator", "run",
             f"--kubeconfig={cluster.kubeconfig()}", f"--cert-dir={cert_dir}",
-            f"--webhook-port={free_port()}", f"--probe-port={probe_port}", f"--bypassed-groups={bypassed_groups}",
+            f"--webhook-port={webhook_port or free_port()}", f"--probe-port={probe_port}", f"--bypassed-groups={bypassed_groups}",
         ],
         log_dir / "operator.log",
     )  # fmt: skip
