@@ -34,7 +34,8 @@ def start_operator(
         [
             sys.executable, "-m", "kubetenancy", "operator", "run",
             f"--kubeconfig={cluster.kubeconfig()}", f"--cert-dir={cert_dir}",
-            f"--webhook-port={webhook_port or free_port()}", f"--probe-port={probe_port}", f"--bypassed-groups={bypassed_groups}",
+            f"--webhook-port={webhook_port or free_port()}", f"--probe-port={probe_port}",
+            f"--bypassed-groups={bypassed_groups}",
         ],
         log_dir / "operator.log",
     )  # fmt: skip
