@@ -1,11 +1,20 @@
 """All I/O with Kubernetes API servers: nothing outside this package imports a Kubernetes client."""
 
 from kubetenancy.k8s import applier
-from kubetenancy.k8s.client import FIELD_MANAGER, ApiError, Identity, Kube, Object, register_custom_resource
+from kubetenancy.k8s.client import (
+    FIELD_MANAGER,
+    RETRYABLE_ERRORS,
+    ApiError,
+    Identity,
+    Kube,
+    Object,
+    register_custom_resource,
+)
 from kubetenancy.k8s.crds import ensure_crds
 
 __all__ = [
     "FIELD_MANAGER",
+    "RETRYABLE_ERRORS",
     "ApiError",
     "Identity",
     "Kube",

@@ -27,9 +27,12 @@ from prometheus_client import Counter
 
 from kubetenancy.api import SERVED_CRDS
 
-__all__ = ["FIELD_MANAGER", "ApiError", "Identity", "Kube", "Object", "register_custom_resource"]
+__all__ = ["FIELD_MANAGER", "RETRYABLE_ERRORS", "ApiError", "Identity", "Kube", "Object", "register_custom_resource"]
 
 FIELD_MANAGER = "kubetenancy"
+MAX_IN_FLIGHT = 32
+RETRYABLE_ERRORS: tuple[type[Exception], ...] = (ApiError, httpx2.TransportError)
+"""What a caller may retry later: answers of the API server, and connections that failed."""
 APPLIED_HASH = "kubetenancy.dev/applied-hash"
 API_REQUESTS = Counter("kubetenancy_api_requests", "Requests this process made to the API server", ["verb"])
 RETRIES_ON_429 = 10
@@ -37,11 +40,16 @@ RETRIES_ON_429 = 10
 T = TypeVar("T")
 
 
-async def _retrying(call: Callable[[], Awaitable[T]]) -> T:
-    """Retry what the API server asks to retry (429, e.g. while a new CRD's storage initialises)."""
+async def _retrying(call: Callable[[], Awaitable[T]], limit: asyncio.Semaphore) -> T:
+    """Retry what the API server asks to retry (429, e.g. while a new CRD's storage initialises).
+
+    `limit` bounds the requests in flight: beyond it callers queue here instead of timing out while
+    waiting for one of the connection pool's connections.
+    """
     for attempt in range(RETRIES_ON_429):
         try:
-            return await call()
+            async with limit:
+                return await call()
         except ApiError as error:
             if error.status.code != 429 or attempt == RETRIES_ON_429 - 1:
                 raise
@@ -127,6 +135,7 @@ class Kube:
             transport = _Impersonating(httpx2.AsyncHTTPTransport(verify=verify), identity)
         self.server = single.cluster.server
         self.client = AsyncClient(single, field_manager=FIELD_MANAGER, transport=transport, lazy=True)
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     async def __aenter__(self) -> Kube:
         return self
@@ -141,7 +150,7 @@ class Kube:
         """Server-side apply `obj` as kubetenancy's field manager and return the object as stored."""
         resource = codecs.from_dict(dict(obj))
         API_REQUESTS.labels("apply").inc()
-        applied = await _retrying(lambda: self.client.apply(resource, force=force))
+        applied = await _retrying(lambda: self.client.apply(resource, force=force), self._in_flight)
         return _to_dict(applied)
 
     async def apply_if_changed(self, obj: Mapping[str, Any]) -> bool:
@@ -158,13 +167,13 @@ class Kube:
     async def replace(self, obj: Mapping[str, Any]) -> Object:
         """PUT the whole object; its resourceVersion makes this fail (409) if someone changed it since."""
         API_REQUESTS.labels("replace").inc()
-        replaced = await _retrying(lambda: self.client.replace(codecs.from_dict(dict(obj))))
+        replaced = await _retrying(lambda: self.client.replace(codecs.from_dict(dict(obj))), self._in_flight)
         return _to_dict(replaced)
 
     async def create(self, obj: Mapping[str, Any]) -> Object:
         """Create; reviews (SelfSubjectReview, TokenReview, ...) are counted as reviews: they store nothing."""
         API_REQUESTS.labels("review" if obj["kind"].endswith("Review") else "create").inc()
-        created = await _retrying(lambda: self.client.create(codecs.from_dict(dict(obj))))
+        created = await _retrying(lambda: self.client.create(codecs.from_dict(dict(obj))), self._in_flight)
         return _to_dict(created)
 
     async def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> Object | None:
@@ -172,7 +181,7 @@ class Kube:
         API_REQUESTS.labels("get").inc()
         try:
             found = await _retrying(
-                lambda: self.client.get(resource_class(api_version, kind), name, namespace=namespace)
+                lambda: self.client.get(resource_class(api_version, kind), name, namespace=namespace), self._in_flight
             )
         except ApiError as error:
             if error.status.code == 404:
@@ -202,7 +211,7 @@ class Kube:
             )
             return [_to_dict(item) async for item in listing]
 
-        return await _retrying(collect)
+        return await _retrying(collect, self._in_flight)
 
     async def patch_status(
         self, api_version: str, kind: str, name: str, status: Mapping[str, Any], namespace: str | None = None
@@ -216,7 +225,8 @@ class Kube:
                 {"status": dict(status)},
                 namespace=namespace,
                 patch_type=PatchType.MERGE,
-            )
+            ),
+            self._in_flight,
         )
         return _to_dict(patched)
 
@@ -224,7 +234,10 @@ class Kube:
         """Delete the object; False when it was already gone."""
         API_REQUESTS.labels("delete").inc()
         try:
-            await self.client.delete(resource_class(api_version, kind), name, namespace=namespace)
+            await _retrying(
+                lambda: self.client.delete(resource_class(api_version, kind), name, namespace=namespace),
+                self._in_flight,
+            )
         except ApiError as error:
             if error.status.code == 404:
                 return False

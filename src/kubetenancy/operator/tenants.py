@@ -23,7 +23,7 @@ from kubetenancy.frontdoors.tenantoperator import (
     quota_from_cr,
     tenant_from_cr,
 )
-from kubetenancy.k8s import ApiError, Kube, applier
+from kubetenancy.k8s import RETRYABLE_ERRORS, ApiError, Kube, applier
 from kubetenancy.model import TENANT_LABEL, ClusterPolicy, Tenant, TenantNamespace
 from kubetenancy.operator.probes import RECONCILES
 
@@ -31,6 +31,7 @@ TENANT_API = "tenantoperator.stakater.com/v1beta3"
 QUOTA_API = "tenantoperator.stakater.com/v1beta1"
 CONFIG_API = "tenantoperator.stakater.com/v1beta1"
 CONFIG_NAME = "tenant-operator-config"
+RECONCILE_ATTEMPTS = 4
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +131,25 @@ class TenantReconciler:
         return tuple(TenantNamespace(ns, labels=labels) for ns, labels in labelled.items() if ns not in known)
 
     async def reconcile(self, name: str, *, body: dict[str, Any] | None = None, repair: bool = False) -> None:
-        """Bring one tenant to its desired state; `body` is the Tenant as its event delivered it."""
-        writes_before = self._status_writes[name]
-        async with self._locks[name]:
-            if body is None or self._status_writes[name] != writes_before:
-                body = await self.kube.get(TENANT_API, "Tenant", name)  # ours changed it since: read it again
-            if body is not None and not body["metadata"].get("deletionTimestamp"):
-                await self._reconcile(body, repair=repair)
+        """Bring one tenant to its desired state; `body` is the Tenant as its event delivered it.
+
+        kopf does not retry event handlers, so transient API errors are retried here (with backoff).
+        """
+        for attempt in range(RECONCILE_ATTEMPTS):
+            writes_before = self._status_writes[name]
+            async with self._locks[name]:
+                try:
+                    if body is None or self._status_writes[name] != writes_before:
+                        body = await self.kube.get(TENANT_API, "Tenant", name)  # changed since: read it again
+                    if body is not None and not body["metadata"].get("deletionTimestamp"):
+                        await self._reconcile(body, repair=repair)
+                    return
+                except RETRYABLE_ERRORS as error:
+                    if attempt == RECONCILE_ATTEMPTS - 1:
+                        raise
+                    log.warning("reconciling tenant %s failed (%s); retrying", name, error)
+                    body = None
+            await asyncio.sleep(2**attempt)
 
     async def _reconcile(self, cr: dict[str, Any], *, repair: bool) -> None:
         name = cr["metadata"]["name"]
