@@ -135,6 +135,11 @@ def test_duplicates_and_unknown_arns_are_refused() -> None:
         remove_mapping(AWS_AUTH, "arn:aws:iam::111122223333:user/nobody")
 
 
+def test_malformed_arns_are_refused() -> None:
+    with pytest.raises(AwsAuthError, match='"falcon" is not an ARN'):
+        add_mapping(AWS_AUTH, IdentityMapping("user", "falcon", "falcon", ()), no_duplicate_arns=False)
+
+
 def test_malformed_yaml_is_refused_not_rewritten() -> None:
     broken = {"mapUsers": "- userarn: [unclosed\n"}
     with pytest.raises(AwsAuthError, match=re.escape("data.mapUsers is not valid YAML")):

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import yaml
 
-from kubetenancy.cloud.arn import Caller, canonical
+from kubetenancy.cloud.arn import ArnError, Caller, canonical
 
 Kind = Literal["user", "role"]
 KEYS: dict[Kind, tuple[str, str]] = {"user": ("mapUsers", "userarn"), "role": ("mapRoles", "rolearn")}
@@ -100,6 +100,10 @@ def _chunks(text: str) -> tuple[list[str], list[list[str]], str]:
 def add_mapping(data: Mapping[str, str], mapping: IdentityMapping, *, no_duplicate_arns: bool) -> dict[str, str]:
     """`data` with the mapping appended to mapUsers or mapRoles; other keys and lines untouched."""
     key, arn_key = KEYS[mapping.kind]
+    try:
+        canonical(mapping.arn)
+    except ArnError as error:
+        raise AwsAuthError(f"{error}; e.g. arn:aws:iam::111122223333:user/alice") from None
     existing = _entries(data, mapping.kind)
     if no_duplicate_arns and any(str(e[arn_key]) == mapping.arn for e in existing):
         raise AwsAuthError(
