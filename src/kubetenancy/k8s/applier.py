@@ -66,9 +66,11 @@ async def live_keys(kube: Kube, tenant: str) -> set[Key]:
     return found
 
 
-async def sync(kube: Kube, tenant: str, objects: Sequence[Object]) -> Outcome:
-    """Apply every object, then delete ours that the desired set no longer has."""
+async def sync(kube: Kube, tenant: str, objects: Sequence[Object], *, prune: bool = True) -> Outcome:
+    """Apply every object, then (unless `prune` is off) delete ours that the desired set no longer has."""
     await _apply_all(kube, objects)
+    if not prune:
+        return Outcome(applied=len(objects))
     wanted = {key(o) for o in objects}
     stale = (await live_keys(kube, tenant)) - wanted
     for api_version, kind, namespace, name in stale:

@@ -178,8 +178,10 @@ class TenantReconciler:
                 await applier.repair(self.kube, name, objects, await self._existing(tenant))
             RECONCILES.labels("unchanged").inc()
             return
+        # A tenant never applied and never changed has nothing to prune: skip the five LISTs.
+        first_apply = "appliedHash" not in status and generation == 1
         try:
-            await applier.sync(self.kube, name, objects)
+            await applier.sync(self.kube, name, objects, prune=not first_apply)
         except ApiError as error:
             message = f"applying the tenant's objects failed: {error.status.message}"
             await self._write_status(cr, ready_status(status, generation, False, "ApplyFailed", message))
