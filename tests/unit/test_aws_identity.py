@@ -10,6 +10,7 @@ import pytest
 
 from kubetenancy.cloud.arn import Caller, canonical
 from kubetenancy.cloud.aws_auth import AwsAuthError, IdentityMapping, add_mapping, identity_for, remove_mapping
+from kubetenancy.cloud.sts import exec_credential, parse_caller
 from kubetenancy.cloud.token import TokenRejected, check, decode, encode
 
 NOW = datetime.datetime(2026, 11, 22, 12, 0, tzinfo=datetime.UTC)
@@ -146,3 +147,29 @@ def test_malformed_yaml_is_refused_not_rewritten() -> None:
         add_mapping(broken, IdentityMapping("user", "arn:aws:iam::1:user/x", "x", ()), no_duplicate_arns=False)
     with pytest.raises(AwsAuthError, match="must be a list of entries"):
         remove_mapping({"mapUsers": "userarn: x\n"}, "arn:aws:iam::1:user/x")
+
+
+def test_exec_credential_is_what_kubectl_expects() -> None:
+    credential = exec_credential("k8s-aws-v1.abc", NOW)
+    assert credential == {
+        "kind": "ExecCredential",
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "spec": {},
+        "status": {"expirationTimestamp": "2026-11-22T12:14:00Z", "token": "k8s-aws-v1.abc"},
+    }
+
+
+def test_sts_answers_in_json_and_xml() -> None:
+    as_json = (
+        '{"GetCallerIdentityResponse": {"GetCallerIdentityResult": {"Arn": "arn:aws:iam::1:user/a", '
+        '"Account": "1", "UserId": "AIDA1"}}}'
+    )
+    assert parse_caller(as_json, "application/json", "AKIA1") == Caller("arn:aws:iam::1:user/a", "1", "AKIA1", "AIDA1")
+    as_xml = (
+        '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+        "<Arn>arn:aws:iam::1:user/a</Arn><UserId>AIDA1</UserId><Account>1</Account>"
+        "</GetCallerIdentityResult></GetCallerIdentityResponse>"
+    )
+    assert parse_caller(as_xml, "text/xml", "AKIA1") == Caller("arn:aws:iam::1:user/a", "1", "AKIA1", "AIDA1")
+    with pytest.raises(TokenRejected, match="without a caller ARN"):
+        parse_caller("<ErrorResponse/>", "text/xml", "")
