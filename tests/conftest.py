@@ -30,37 +30,6 @@ def binaries() -> Binaries:
     return ensure_binaries()
 
 
-@dataclass(frozen=True)
-class AuthenticatorSlot:
-    """Where the EKS-token authenticator will listen, decided before the API servers start."""
-
-    port: int
-    ca_file: Path
-    cert_file: Path
-    key_file: Path
-
-
-@pytest.fixture(scope="session")
-def authenticator_slot(tmp_path_factory: pytest.TempPathFactory) -> AuthenticatorSlot:
-    directory = tmp_path_factory.mktemp("authenticator")
-    ca = pki.new_ca("test-authenticator-ca")
-    ca_file, _ = ca.write(directory, "ca")
-    cert_file, key_file = pki.issue(ca, "authenticator", hosts=("127.0.0.1",), server=True).write(directory, "server")
-    return AuthenticatorSlot(free_port(), ca_file, cert_file, key_file)
-
-
-@pytest.fixture(scope="session")
-def control_plane(
-    tmp_path_factory: pytest.TempPathFactory, binaries: Binaries, authenticator_slot: AuthenticatorSlot
-) -> Iterator[ControlPlane]:
-    """Two clusters; the first sends unknown tokens to the EKS-token authenticator (when it runs)."""
-    webhook = TokenWebhook(f"https://127.0.0.1:{authenticator_slot.port}/authenticate", authenticator_slot.ca_file)
-    plane = ControlPlane(tmp_path_factory.mktemp("control-plane"), clusters=2, token_webhook=webhook)
-    plane.start(binaries)
-    yield plane
-    plane.stop()
-
-
 @pytest.fixture(scope="session")
 def aws() -> Iterator[MotoAws]:
     """moto in server mode on loopback (IAM and STS)."""
@@ -68,30 +37,47 @@ def aws() -> Iterator[MotoAws]:
         yield served
 
 
+@dataclass(frozen=True)
+class Authenticator:
+    """The EKS-token authenticator of the first cluster and the webhook config pointing at it."""
+
+    state_dir: Path
+    webhook: TokenWebhook
+
+
 @pytest.fixture(scope="session")
-def aws_authenticator(
-    control_plane: ControlPlane,
-    authenticator_slot: AuthenticatorSlot,
-    aws: MotoAws,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[None]:
-    """`kubetenancy aws authenticator` for the first cluster, trusting the moto STS endpoint."""
-    slot = authenticator_slot
+def aws_authenticator(tmp_path_factory: pytest.TempPathFactory, aws: MotoAws) -> Iterator[Authenticator]:
+    """`kubetenancy aws authenticator`, started before the API servers so that it holds its port."""
+    state_dir = tmp_path_factory.mktemp("control-plane")
+    directory = state_dir / "authenticator"
+    ca = pki.new_ca("test-authenticator-ca")
+    ca_file, _ = ca.write(directory, "ca")
+    cert_file, key_file = pki.issue(ca, "authenticator", hosts=("127.0.0.1",), server=True).write(directory, "server")
+    port = free_port()
+    admin_kubeconfig = Cluster("cluster-1", 0, state_dir).kubeconfig()
     process = spawn(
         "authenticator",
         [
-            sys.executable, "-m", "kubetenancy", "aws", "authenticator",
-            "--cluster", control_plane.cluster().name,
-            f"--cert-file={slot.cert_file}", f"--key-file={slot.key_file}", f"--port={slot.port}",
-            f"--sts-endpoint={aws.sts_endpoint}", f"--kubeconfig={control_plane.cluster().kubeconfig()}",
+            sys.executable, "-m", "kubetenancy", "aws", "authenticator", "--cluster", "cluster-1",
+            f"--cert-file={cert_file}", f"--key-file={key_file}", f"--port={port}",
+            f"--sts-endpoint={aws.sts_endpoint}", f"--kubeconfig={admin_kubeconfig}",
         ],
-        tmp_path_factory.mktemp("authenticator-logs") / "authenticator.log",
+        directory / "authenticator.log",
     )  # fmt: skip
     try:
-        wait_until(process, partial(port_is_listening, slot.port), 30, "listening")
-        yield
+        wait_until(process, partial(port_is_listening, port), 30, "listening")
+        yield Authenticator(state_dir, TokenWebhook(f"https://127.0.0.1:{port}/authenticate", ca_file))
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def control_plane(binaries: Binaries, aws_authenticator: Authenticator) -> Iterator[ControlPlane]:
+    """Two clusters; the first sends tokens it does not know to the EKS-token authenticator."""
+    plane = ControlPlane(aws_authenticator.state_dir, clusters=2, token_webhook=aws_authenticator.webhook)
+    plane.start(binaries)
+    yield plane
+    plane.stop()
 
 
 @pytest.fixture(scope="session")

@@ -61,7 +61,6 @@ def as_aws(binaries: Binaries, kubeconfig: Path, *args: str) -> tuple[int, str]:
 
 
 def test_mto_on_eks_with_iam_and_sso_identities(
-    aws_authenticator: None,
     aws: MotoAws,
     control_plane: ControlPlane,
     cluster: Cluster,

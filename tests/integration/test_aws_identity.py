@@ -64,7 +64,7 @@ def forged(host: str, signed_at: datetime.datetime) -> str:
 
 
 async def test_only_mapped_fresh_tokens_from_trusted_sts_authenticate(
-    aws_authenticator: None, aws: MotoAws, cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+    aws: MotoAws, cluster: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", aws.sts_endpoint)
     now = datetime.datetime.now(datetime.UTC)

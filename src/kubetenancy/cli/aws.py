@@ -118,12 +118,11 @@ def authenticator(
     context.load_cert_chain(cert_file, key_file)
 
     async def serve() -> None:
-        async with Kube(kubeconfig) as kube:
-            reviewer = TokenReviewer(kube, cluster, frozenset(e.rstrip("/") for e in sts_endpoint or ()))
-            await reviewer.start(addr, port, context)
-            try:
-                await asyncio.Event().wait()
-            finally:
-                await reviewer.stop()
+        reviewer = TokenReviewer(kubeconfig, cluster, frozenset(e.rstrip("/") for e in sts_endpoint or ()))
+        await reviewer.start(addr, port, context)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await reviewer.stop()
 
     asyncio.run(serve())

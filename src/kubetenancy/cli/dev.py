@@ -16,9 +16,9 @@ from rich.table import Table
 from kubetenancy import pki
 from kubetenancy.localcluster import versions
 from kubetenancy.localcluster.companions import OPERATOR, start_operator
-from kubetenancy.localcluster.controlplane import ControlPlane, TokenWebhook
+from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
 from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
-from kubetenancy.localcluster.processes import free_port, port_is_listening, spawn, wait_until
+from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
 
 app = typer.Typer(no_args_is_help=True, help="A local control plane: etcd, kube-apiserver, controller manager.")
 console = Console(stderr=True)
@@ -65,18 +65,20 @@ def _authenticator_webhook(state_dir: Path) -> tuple[TokenWebhook, int]:
     return TokenWebhook(f"https://127.0.0.1:{port}/authenticate", ca_file), port
 
 
-def _start_authenticator(plane: ControlPlane, port: int, sts_endpoints: list[str]) -> None:
-    directory = plane.state_dir / "authenticator"
+def _start_authenticator(state_dir: Path, port: int, sts_endpoints: list[str]) -> Process:
+    """Start it before the API servers, so it holds its port before any of them picks theirs."""
+    directory = state_dir / "authenticator"
+    first = Cluster("cluster-1", 0, state_dir)
     argv: list[str | Path] = [
         sys.executable, "-m", "kubetenancy", "aws", "authenticator",
-        "--cluster", plane.cluster().name, f"--port={port}",
+        "--cluster", first.name, f"--port={port}",
         f"--cert-file={directory / 'server.crt'}", f"--key-file={directory / 'server.key'}",
-        f"--kubeconfig={plane.cluster().kubeconfig()}",
+        f"--kubeconfig={first.kubeconfig()}",
     ]  # fmt: skip
     argv += [f"--sts-endpoint={endpoint}" for endpoint in sts_endpoints]
-    authenticator = spawn(AUTHENTICATOR, argv, plane.logs_dir / "aws-authenticator.log")
-    plane.adopt(authenticator)
+    authenticator = spawn(AUTHENTICATOR, argv, state_dir / "logs" / "aws-authenticator.log")
     wait_until(authenticator, partial(port_is_listening, port), 30, "listening")
+    return authenticator
 
 
 def _start_operator(plane: ControlPlane) -> None:
@@ -107,11 +109,19 @@ def up(
     binaries = _binaries()
     plane = ControlPlane.load(versions.state_dir())
     if plane is None or not plane.running() or len(plane.clusters) != clusters:
+        previous = ControlPlane.load(versions.state_dir())
+        if previous is not None:
+            previous.stop()
         webhook, port = _authenticator_webhook(versions.state_dir())
         plane = ControlPlane(versions.state_dir(), clusters=clusters, token_webhook=webhook)
         with console.status(f"starting {clusters} cluster(s)"):
-            plane.start(binaries)
-            _start_authenticator(plane, port, sts_endpoint or [])
+            authenticator = _start_authenticator(versions.state_dir(), port, sts_endpoint or [])
+            try:
+                plane.start(binaries)
+            except BaseException:
+                authenticator.stop()
+                raise
+            plane.adopt(authenticator)
     if operator and not any(p.name == OPERATOR for p in plane.processes):
         with console.status("starting the operator"):
             _start_operator(plane)

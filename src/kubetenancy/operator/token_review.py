@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import logging
 import ssl
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -50,8 +51,12 @@ def review(
 
 
 class TokenReviewer:
-    def __init__(self, kube: Kube, cluster_id: str, extra_endpoints: frozenset[str]) -> None:
-        self.kube = kube
+    """Serves TokenReviews; its cluster client is made on first use, so it can start (and hold its port)
+    before the API server it serves exists."""
+
+    def __init__(self, kubeconfig: Path | None, cluster_id: str, extra_endpoints: frozenset[str]) -> None:
+        self.kubeconfig = kubeconfig
+        self._kube: Kube | None = None
         self.cluster_id = cluster_id
         self.extra_endpoints = extra_endpoints
         self._http: aiohttp.ClientSession | None = None
@@ -67,7 +72,9 @@ class TokenReviewer:
         except (TokenRejected, aiohttp.ClientError, TimeoutError) as error:
             log.info("EKS token refused: %s", error)
             return None, None, f"token refused: {error}"
-        config = await self.kube.get("v1", "ConfigMap", "aws-auth", "kube-system")
+        if self._kube is None:
+            self._kube = Kube(self.kubeconfig)
+        config = await self._kube.get("v1", "ConfigMap", "aws-auth", "kube-system")
         try:
             user = aws_auth.identity_for((config or {}).get("data") or {}, caller)
         except aws_auth.AwsAuthError as error:
@@ -92,3 +99,5 @@ class TokenReviewer:
             await self._runner.cleanup()
         if self._http is not None:
             await self._http.close()
+        if self._kube is not None:
+            await self._kube.close()
