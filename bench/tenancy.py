@@ -19,7 +19,6 @@ from tests.support.waiting import eventually
 
 from bench.harness import (
     WRITE_VERBS,
-    Setup,
     apply_all,
     cluster,
     quota,
@@ -219,4 +218,4 @@ def steady(n: int, window: float) -> dict[str, Any]:
     return asyncio.run(_steady(n, window))
 
 
-__all__ = ["Setup", "admission", "contention", "convergence", "steady"]
+__all__ = ["admission", "contention", "convergence", "steady"]

@@ -77,7 +77,6 @@ class Tenant:
     """None when the named quota does not exist (the tenant is then not Ready)."""
     policy: WorkloadPolicy = WorkloadPolicy()
     purge_namespaces_on_delete: bool = False
-    description: str = ""
     spec_namespaces: frozenset[str] = frozenset()
     """The namespaces its custom resource lists (the rest of `namespaces` were claimed by label)."""
 

@@ -118,7 +118,6 @@ def tenant_from_cr(name: str, spec: Mapping[str, Any], quota: TenantQuota | None
         quota=quota,
         policy=policy,
         purge_namespaces_on_delete=bool(parsed.namespaces and parsed.namespaces.on_delete_purge_namespaces),
-        description=parsed.desc or "",
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from kubetenancy.k8s.client import Kube, Object
@@ -31,12 +30,6 @@ CONCURRENCY = 8
 def key(obj: Object) -> Key:
     meta = obj["metadata"]
     return obj["apiVersion"], obj["kind"], meta.get("namespace", ""), meta["name"]
-
-
-@dataclass
-class Outcome:
-    applied: int = 0
-    pruned: int = 0
 
 
 def _selector(tenant: str) -> dict[str, str]:
@@ -66,19 +59,18 @@ async def live_keys(kube: Kube, tenant: str) -> set[Key]:
     return found
 
 
-async def sync(kube: Kube, tenant: str, objects: Sequence[Object], *, prune: bool = True) -> Outcome:
+async def sync(kube: Kube, tenant: str, objects: Sequence[Object], *, prune: bool = True) -> None:
     """Apply every object, then (unless `prune` is off) delete ours that the desired set no longer has."""
     await _apply_all(kube, objects)
     if not prune:
-        return Outcome(applied=len(objects))
+        return
     wanted = {key(o) for o in objects}
     stale = (await live_keys(kube, tenant)) - wanted
     for api_version, kind, namespace, name in stale:
         await kube.delete(api_version, kind, name, namespace or None)
-    return Outcome(applied=len(objects), pruned=len(stale))
 
 
-async def repair(kube: Kube, tenant: str, objects: Sequence[Object], namespaces: set[str]) -> Outcome:
+async def repair(kube: Kube, tenant: str, objects: Sequence[Object], namespaces: set[str]) -> None:
     """Read-only unless something is missing: re-apply only objects (or namespaces) that are gone."""
     live = await live_keys(kube, tenant)
     missing: list[dict[str, Any]] = []
@@ -90,4 +82,3 @@ async def repair(kube: Kube, tenant: str, objects: Sequence[Object], namespaces:
             missing.append(obj)
     if missing:
         await _apply_all(kube, missing)
-    return Outcome(applied=len(missing))
