@@ -24,6 +24,10 @@ class TenancyView:
     """The kind (Tenant, Account) each tenant name belongs to."""
     labelled: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     """Per tenant, the namespaces labelled as its own, with their labels (from namespace events)."""
+    initializing: set[str] = field(default_factory=set)
+    """New namespaces whose members get access once their mandatory templates are deployed."""
+    deployed: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Per namespace, the template instances kubetenancy made there that are deployed."""
     _namespace_owner: dict[str, str] = field(default_factory=dict)
 
     def put_tenant(self, tenant: Tenant) -> None:

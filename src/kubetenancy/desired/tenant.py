@@ -13,7 +13,8 @@ from kubetenancy.model import TIERS, ClusterPolicy, Members, Tenant, TenantNames
 RBAC_API = "rbac.authorization.k8s.io/v1"
 RESOURCE_QUOTA = "kubetenancy-tenant-quota"
 LIMIT_RANGE = "kubetenancy-tenant-limits"
-QUOTA_LABEL = "kubetenancy.dev/quota"
+QUOTA_ANNOTATION = "kubetenancy.dev/quota"
+"""Which quota (an MTO Quota, or a Kiosk account's AccountQuotas) a ResourceQuota or LimitRange carries."""
 POLICY_LABEL = "kubetenancy.dev/policy"
 """Set to "enforced" on namespaces of tenants with workload, class or host policies: the webhook for
 those selects only these namespaces, so other tenants never depend on it."""
@@ -104,14 +105,14 @@ def quota_objects(tenant: Tenant, ns: TenantNamespace, owner: OwnerRef | None) -
     if quota is None:
         return []
     objects: list[dict[str, Any]] = []
-    labels = {QUOTA_LABEL: quota.name}
+    annotations = {QUOTA_ANNOTATION: quota.name}
     if quota.hard:
         objects.append(
             {
                 "apiVersion": "v1",
                 "kind": "ResourceQuota",
                 "metadata": managed_metadata(
-                    RESOURCE_QUOTA, tenant.name, namespace=ns.name, owner=owner, labels=labels
+                    RESOURCE_QUOTA, tenant.name, namespace=ns.name, owner=owner, annotations=annotations
                 ),
                 "spec": {"hard": dict(quota.hard)},
             }
@@ -122,7 +123,9 @@ def quota_objects(tenant: Tenant, ns: TenantNamespace, owner: OwnerRef | None) -
             {
                 "apiVersion": "v1",
                 "kind": "LimitRange",
-                "metadata": managed_metadata(LIMIT_RANGE, tenant.name, namespace=ns.name, owner=owner, labels=labels),
+                "metadata": managed_metadata(
+                    LIMIT_RANGE, tenant.name, namespace=ns.name, owner=owner, annotations=annotations
+                ),
                 "spec": {"limits": limits},
             }
         )

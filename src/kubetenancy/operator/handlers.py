@@ -18,8 +18,9 @@ from kubetenancy.admission.view import TenancyView
 from kubetenancy.api import crd_manifests
 from kubetenancy.desired import webhooks
 from kubetenancy.desired.cluster import static_objects
+from kubetenancy.frontdoors.claims import namespace_owner
 from kubetenancy.k8s import Kube, applier, ensure_crds
-from kubetenancy.model import MANAGED_BY, TENANT_LABEL
+from kubetenancy.model import INITIALIZING, MANAGED_BY, TENANT_LABEL
 from kubetenancy.operator.account_quotas import AccountQuotaReporter
 from kubetenancy.operator.admission_server import AdmissionServer, Handler, rules_handler
 from kubetenancy.operator.config import OperatorConfig
@@ -70,7 +71,11 @@ def _register_tenant_handlers(
     @kopf.on.event("v1", "namespaces", registry=registry)
     async def namespace_changed(**kwargs: Any) -> None:
         deleted = kwargs["type"] == "DELETED" or bool(kwargs["meta"].get("deletionTimestamp"))
-        for tenant in reconciler.namespace_seen(kwargs["name"], dict(kwargs["labels"]), deleted=deleted):
+        name, labels = kwargs["name"], dict(kwargs["labels"])
+        tenants = reconciler.namespace_seen(name, labels, deleted=deleted)
+        if reconciler.namespace_initializing(name, not deleted and INITIALIZING in kwargs["annotations"]):
+            tenants.append(namespace_owner(labels) or "")
+        for tenant in dict.fromkeys(t for t in tenants if t):
             await reconciler.reconcile(tenant)
 
     managed: dict[str, Any] = {**MANAGED_BY, TENANT_LABEL: kopf.PRESENT}
@@ -79,11 +84,15 @@ def _register_tenant_handlers(
 
         @kopf.on.event(group, version, kind, labels=managed, registry=registry)
         async def managed_object_changed(**kwargs: Any) -> None:
-            tenant = kwargs["labels"][TENANT_LABEL]
+            tenant, body = kwargs["labels"][TENANT_LABEL], kwargs["body"]
+            if body.get("kind") == "TemplateInstance":
+                deployed = kwargs["type"] != "DELETED" and (body.get("status") or {}).get("status") == "Deployed"
+                if reconciler.template_instance_seen(kwargs["namespace"], kwargs["name"], deployed):
+                    await reconciler.reconcile(tenant)
             if kwargs["type"] == "DELETED":  # drift: someone removed an object the tenant needs
                 await reconciler.reconcile(tenant, repair=True)
-            elif kwargs["body"].get("kind") == "ResourceQuota":
-                await usage.namespace_used(tenant, kwargs["namespace"], kwargs["body"].get("status") or {})
+            elif body.get("kind") == "ResourceQuota":
+                await usage.namespace_used(tenant, kwargs["namespace"], body.get("status") or {})
 
 
 def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegistry:

@@ -22,7 +22,7 @@ from kubetenancy.frontdoors.claims import namespace_owner
 from kubetenancy.frontdoors.kiosk import account_quota_from_cr
 from kubetenancy.frontdoors.tenantoperator import cluster_policy, quota_from_cr
 from kubetenancy.k8s import RETRYABLE_ERRORS, ApiError, Kube, applier
-from kubetenancy.model import ClusterPolicy, Tenant, TenantNamespace
+from kubetenancy.model import INITIALIZING, ClusterPolicy, Tenant, TenantNamespace
 from kubetenancy.operator.probes import RECONCILES
 from kubetenancy.operator.tenant_sources import SOURCES, TenantSource
 
@@ -140,11 +140,39 @@ class TenantReconciler:
         known = self.view.tenants.get(tenant)
         return known is not None and namespace in known.spec_namespaces
 
+    def namespace_initializing(self, name: str, initializing: bool) -> bool:
+        """Record whether a namespace still waits for its templates; True when that changed."""
+        if initializing == (name in self.view.initializing):
+            return False
+        if initializing:
+            self.view.initializing.add(name)
+        else:
+            self.view.initializing.discard(name)
+        return True
+
+    def template_instance_seen(self, namespace: str, name: str, deployed: bool) -> bool:
+        """Record whether an instance of a tenant's templates is deployed; True when that changed."""
+        before = self.view.deployed.get(namespace, frozenset())
+        after = before | {name} if deployed else before - {name}
+        self.view.deployed[namespace] = after
+        return after != before
+
+    def _held(self, tenant: Tenant, namespace: str) -> bool:
+        """A new namespace waits for every mandatory template before its members get access."""
+        if namespace not in self.view.initializing:
+            return False
+        wanted = {template.name for template in tenant.templates}
+        return not wanted <= self.view.deployed.get(namespace, frozenset())
+
     def _claimed_namespaces(self, tenant: Tenant) -> tuple[TenantNamespace, ...]:
         """Namespaces labelled as the tenant's but not in its spec (made by owners, or kept after removal)."""
         known = set(tenant.namespace_names())
         labelled = self.view.labelled.get(tenant.name, {})
-        return tuple(TenantNamespace(ns, labels=labels) for ns, labels in labelled.items() if ns not in known)
+        return tuple(
+            TenantNamespace(ns, labels=labels, held=self._held(tenant, ns))
+            for ns, labels in labelled.items()
+            if ns not in known
+        )
 
     async def reconcile(
         self,
@@ -215,6 +243,10 @@ class TenantReconciler:
             message = f"applying the tenant's objects failed: {error.status.message}"
             await self._write_status(source, cr, ready_status(status, generation, False, "ApplyFailed", message))
             raise
+        for ns in tenant.namespaces:
+            if ns.name in self.view.initializing and not ns.held:
+                # Its templates are deployed and its members bound: the namespace is ready for them.
+                await self.kube.patch("v1", "Namespace", ns.name, {"metadata": {"annotations": {INITIALIZING: None}}})
         namespaces = list(tenant.namespace_names())
         next_status = ready_status(
             status, generation, True, "Reconciled", f"{len(namespaces)} namespace(s) ready",
