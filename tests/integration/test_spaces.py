@@ -27,7 +27,8 @@ async def as_user(cluster: Cluster) -> AsyncIterator[Callable[[str], Passthrough
     opened: list[Passthrough] = []
 
     def make(user: str) -> Passthrough:
-        opened.append(Passthrough(cluster.kubeconfig(user)))
+        """`admin` is the cluster admin (client certificate)."""
+        opened.append(Passthrough(cluster.kubeconfig(None if user == "admin" else user)))
         return opened[-1]
 
     yield make
@@ -196,3 +197,57 @@ async def test_mto_tenant_members_see_their_namespaces_as_spaces(
     assert "spaces-mto-bob-sandbox" not in alice_sees
     assert {"spaces-mto-dev", "spaces-mto-bob-sandbox"} <= bob_sees
     assert "spaces-mto-alice-sandbox" not in bob_sees
+
+
+async def test_deleting_a_space_needs_the_right_to_delete_its_namespace(
+    apiserver: AggregatedServer, admin: Kube, as_user: Callable[[str], Passthrough]
+) -> None:
+    await make_account(admin, "del-admin", "alice")  # the default role, admin, may not delete namespaces
+    await make_account(admin, "del-space-admin", "alice", clusterRole="kiosk-space-admin")
+    await make_account(admin, "del-other", "bob")
+    await let_create_spaces(admin, "alice", "bob")
+    alice, bob = as_user("alice"), as_user("bob")
+    for name, account in (("del-a", "del-admin"), ("del-b", "del-space-admin")):
+        code, created = await alice.request("POST", SPACES, body=space(name, account))
+        assert code == 201, created
+    assert (await bob.request("POST", SPACES, body=space("del-c", "del-other")))[0] == 201
+
+    code, refused = await alice.request("DELETE", f"{SPACES}/del-a")
+    assert code == 403
+    assert refused["message"] == (
+        'space.tenancy.kiosk.sh "del-a" is forbidden: User "alice" cannot delete resource "spaces" in API group '
+        '"tenancy.kiosk.sh" at the cluster scope'
+    )
+    code, hidden = await alice.request("DELETE", f"{SPACES}/del-c")
+    assert (code, hidden["message"]) == (404, 'spaces.tenancy.kiosk.sh "del-c" not found')
+    code, deleted = await alice.request("DELETE", f"{SPACES}/del-b")
+    assert code == 200, deleted
+    assert deleted["metadata"]["deletionTimestamp"]
+    namespace = await admin.get("v1", "Namespace", "del-a")
+    assert namespace is not None
+    assert not namespace["metadata"].get("deletionTimestamp")
+
+
+async def test_a_space_keeps_its_account_but_takes_new_labels(
+    apiserver: AggregatedServer, admin: Kube, as_user: Callable[[str], Passthrough]
+) -> None:
+    await make_account(admin, "relabel", "alice", clusterRole="kiosk-space-admin")
+    await make_account(admin, "relabel-other", "alice")
+    await let_create_spaces(admin, "alice")
+    alice = as_user("alice")
+    assert (await alice.request("POST", SPACES, body=space("relabel-1", "relabel")))[0] == 201
+    merge = "application/merge-patch+json"
+    relabel = {"metadata": {"labels": {"team": "blue"}}}
+    code, _ = await alice.request("PATCH", f"{SPACES}/relabel-1", body=relabel, content_type=merge)
+    assert code == 403  # kiosk-space-admin may delete its namespaces, not change them
+    code, hidden = await as_user("bob").request("GET", f"{SPACES}/relabel-1")
+    assert (code, hidden["message"]) == (404, 'spaces.tenancy.kiosk.sh "relabel-1" not found')
+    cluster_admin = as_user("admin")
+    move = {"spec": {"account": "relabel-other"}}
+    code, moved = await cluster_admin.request("PATCH", f"{SPACES}/relabel-1", body=move, content_type=merge)
+    assert code == 422
+    assert "a space keeps its account" in moved["message"]
+    code, patched = await cluster_admin.request("PATCH", f"{SPACES}/relabel-1", body=relabel, content_type=merge)
+    assert code == 200, patched
+    assert patched["metadata"]["labels"]["team"] == "blue"
+    assert patched["spec"]["account"] == "relabel"
