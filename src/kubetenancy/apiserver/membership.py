@@ -37,13 +37,8 @@ class Membership:
         self._loaded: dict[str, asyncio.Event] = {path: asyncio.Event() for path, _ in SOURCES}
         self._changed = asyncio.Condition()
         self.version = 0
-
-    @property
-    def tenants(self) -> dict[str, Tenant]:
-        merged: dict[str, Tenant] = {}
-        for tenants in self._tenants.values():
-            merged.update(tenants)
-        return merged
+        self.tenants: dict[str, Tenant] = {}
+        """Every tenant of every API, by name (replaced, never changed in place, on each change)."""
 
     @property
     def accounts(self) -> dict[str, Tenant]:
@@ -62,6 +57,7 @@ class Membership:
     async def _publish(self, path: str, tenants: dict[str, Tenant]) -> None:
         if tenants != self._tenants[path]:
             self._tenants[path] = tenants
+            self.tenants = {name: t for source in self._tenants.values() for name, t in source.items()}
             async with self._changed:
                 self.version += 1
                 self._changed.notify_all()

@@ -87,7 +87,9 @@ class Passthrough:
             raise Unreachable(f"{method} {path}: {error}") from error
         return response.status_code, _json(response)
 
-    async def watch(self, path: str, params: Mapping[str, str]) -> AsyncIterator[Object]:
+    async def watch(
+        self, path: str, params: Mapping[str, str], *, identity: Identity | None = None
+    ) -> AsyncIterator[Object]:
         """One watch request: its events, until the API server ends it. A refused watch yields one ERROR
         event carrying the Status, as the API server itself reports errors in a watch."""
         API_REQUESTS.labels("watch").inc()
@@ -95,7 +97,7 @@ class Passthrough:
             "GET",
             path,
             params={**params, "watch": "true"},
-            headers=_headers(None, None),
+            headers=_headers(identity, None),
             timeout=httpx2.Timeout(TIMEOUT.connect, read=None),
         )
         try:
