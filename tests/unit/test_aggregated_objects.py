@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from kubetenancy.apiserver import objects
+from kubetenancy.apiserver import discovery, objects
 from kubetenancy.apiserver.discovery import api_resource_list
 from kubetenancy.apiserver.visibility import Caller, sees_namespace, sees_tenant
 from kubetenancy.frontdoors.kiosk import account_from_cr
@@ -93,3 +93,19 @@ def test_who_sees_which_space() -> None:
     assert sees_tenant(dev, tenants["node-account"])
     assert not sees_tenant(dev, tenants["mto"])
     assert not sees_tenant(dev, None)
+
+
+def test_openapi_documents_name_each_kind_and_its_paths() -> None:
+    v2, v3 = discovery.openapi_v2(), discovery.openapi_v3()
+    for kind in ("Space", "Account"):
+        schema = v2["definitions"][f"sh.kiosk.tenancy.v1alpha1.{kind}"]
+        assert schema["x-kubernetes-group-version-kind"] == [
+            {"group": "tenancy.kiosk.sh", "version": "v1alpha1", "kind": kind}
+        ]
+        assert v3["components"]["schemas"][f"sh.kiosk.tenancy.v1alpha1.{kind}"] == schema
+    item = v2["paths"]["/apis/tenancy.kiosk.sh/v1alpha1/spaces/{name}"]
+    assert {"get", "put", "patch", "delete"} <= item.keys()
+    assert item["get"]["responses"]["200"]["schema"] == {"$ref": "#/definitions/sh.kiosk.tenancy.v1alpha1.Space"}
+    listed = v3["paths"]["/apis/tenancy.kiosk.sh/v1alpha1/accounts"]["get"]["responses"]["200"]
+    assert listed["content"]["application/json"]["schema"]["$ref"].endswith("AccountList")
+    assert v2["definitions"]["sh.kiosk.tenancy.v1alpha1.Space"]["properties"]["spec"]["properties"]["account"]
