@@ -20,6 +20,8 @@ def _path(location: tuple[int | str, ...]) -> str:
 
 
 def validate_spec(request: Request, kind: ServedKind) -> Decision:
+    if kind.spec is None:
+        return Decision.allow()
     try:
         kind.spec.model_validate(request.obj.get("spec") or {})
     except ValidationError as error:

@@ -2,13 +2,18 @@
 
 from typing import Any
 
-from kubetenancy.api import tenantoperator
+from kubetenancy.api import kiosk_templates, tenantoperator, tenantoperator_templates
 from kubetenancy.api.crd import ServedKind, crd_manifest
 
 SERVED_CRDS: tuple[tuple[ServedKind, ...], ...] = (
     (tenantoperator.TENANT_V1BETA3,),
     (tenantoperator.QUOTA_V1BETA1,),
     (tenantoperator.INTEGRATION_CONFIG_V1BETA1,),
+    (kiosk_templates.TEMPLATE_V1ALPHA1,),
+    (kiosk_templates.TEMPLATE_INSTANCE_V1ALPHA1,),
+    (tenantoperator_templates.TEMPLATE_V1ALPHA1,),
+    (tenantoperator_templates.TEMPLATE_INSTANCE_V1ALPHA1,),
+    (tenantoperator_templates.TEMPLATE_GROUP_INSTANCE_V1ALPHA1,),
 )
 """Every CRD kubetenancy serves, each as its versions (the last one is stored)."""
 
