@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from kubetenancy.desired.templates import (
     RenderError,
@@ -117,11 +118,13 @@ def test_defaults_are_validated_but_an_empty_optional_value_is_not() -> None:
     assert parameter_values(empty, kiosk_instance(), NS, {})["N"] == ""
 
 
-def test_an_invalid_validation_blames_the_template() -> None:
-    template = kiosk_template([], [{"name": "N", "value": "1", "validation": "(["}])
-    with pytest.raises(RenderError, match='template "t" has an invalid validation for parameter "N"') as error:
-        parameter_values(template, kiosk_instance(), NS, {})
-    assert error.value.reason == "InvalidValidation"
+def test_a_template_with_an_invalid_validation_is_refused_by_its_model() -> None:
+    with pytest.raises(ValidationError, match='"\\(\\[" is not a regular expression'):
+        kiosk_template([], [{"name": "N", "value": "1", "validation": "(["}])
+    with pytest.raises(ValidationError, match="parameter N is declared more than once"):
+        kiosk_template([], [{"name": "N"}, {"name": "N"}])
+    with pytest.raises(ValidationError, match="manifest 1 has no kind"):
+        kiosk_template([{"apiVersion": "v1", "metadata": {"name": "x"}}])
 
 
 def test_render_forces_the_namespace_and_marks_ownership() -> None:
@@ -210,17 +213,19 @@ def test_spec_parameters_win_over_the_ones_beside_the_spec() -> None:
 
 
 @pytest.mark.parametrize(
-    ("manifest", "reason", "message"),
+    ("manifest", "message"),
     [
-        ({"kind": "ConfigMap", "metadata": {"name": "x"}}, "ErrorConvertingManifest", "manifest 1 of template"),
-        ({"apiVersion": "v1", "metadata": {"name": "x"}}, "ErrorConvertingManifest", "has no kind"),
-        ({"apiVersion": "v1", "kind": "ConfigMap"}, "ErrorConvertingManifest", "has no metadata.name"),
+        ({"apiVersion": "${EMPTY}", "kind": "ConfigMap", "metadata": {"name": "x"}}, "manifest 1 of template"),
+        ({"apiVersion": "v1", "kind": "${EMPTY}", "metadata": {"name": "x"}}, "has no kind"),
+        ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "${{NUMBER}}"}}, "has no metadata.name"),
     ],
 )
-def test_unusable_manifests_are_errors(manifest: dict[str, Any], reason: str, message: str) -> None:
+def test_manifests_that_render_unusable_are_errors(manifest: dict[str, Any], message: str) -> None:
+    """The model refuses manifests without these fields; parameters can still empty them."""
+    template = kiosk_template([manifest], [{"name": "EMPTY"}, {"name": "NUMBER", "value": "5"}])
     with pytest.raises(RenderError, match=message) as error:
-        render(kiosk_template([manifest]), kiosk_instance(), NS, {})
-    assert error.value.reason == reason
+        render(template, kiosk_instance(), NS, {})
+    assert error.value.reason == "ErrorConvertingManifest"
 
 
 def test_two_manifests_for_one_object_are_an_error() -> None:

@@ -16,7 +16,7 @@ def test_namespaced_webhooks_only_see_tenant_namespaces() -> None:
     )
     for webhook in config["webhooks"]:
         scopes = {rule["resources"][0] for rule in webhook["rules"]}
-        cluster_scoped = scopes <= {"tenants", "quotas", "integrationconfigs", "namespaces"}
+        cluster_scoped = scopes <= {"tenants", "quotas", "integrationconfigs", "namespaces", "templates"}
         if not cluster_scoped:
             assert "namespaceSelector" in webhook, webhook["name"]
         assert webhook["clientConfig"]["url"].startswith("https://x/validate/")

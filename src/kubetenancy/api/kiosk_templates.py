@@ -6,9 +6,10 @@ and share their parameter and Helm parts, which `api.tenantoperator_templates` i
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from kubetenancy.api.crd import PrinterColumn, ServedKind
 from kubetenancy.api.schema import ApiModel, FreeForm
@@ -60,6 +61,38 @@ class TemplateParameter(ApiModel):
     required: bool = Field(False, description="If true, every instance must set this parameter.")
     validation: str = Field("", description="A regular expression the value must match.")
 
+    @field_validator("validation")
+    @classmethod
+    def _is_a_regular_expression(cls, validation: str) -> str:
+        try:
+            re.compile(validation)
+        except re.error as error:
+            raise ValueError(f'"{validation}" is not a regular expression ({error})') from error
+        return validation
+
+
+def parameters_are_unique(parameters: list[TemplateParameter]) -> list[TemplateParameter]:
+    names = [p.name for p in parameters]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"parameter {', '.join(twice)} is declared more than once")
+    return parameters
+
+
+def manifests_are_objects(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each manifest names its apiVersion, kind and metadata.name (parameters may fill them in)."""
+    for index, manifest in enumerate(manifests):
+        metadata = manifest.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        for field, value in (
+            ("apiVersion", manifest.get("apiVersion")),
+            ("kind", manifest.get("kind")),
+            ("metadata.name", name),
+        ):
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"manifest {index + 1} has no {field}")
+    return manifests
+
 
 class TemplateResources(ApiModel):
     manifests: list[FreeForm] = Field(
@@ -68,6 +101,8 @@ class TemplateResources(ApiModel):
     helm: HelmConfiguration | None = Field(
         None, description="A Helm chart to deploy. kubetenancy does not deploy Helm charts (see the status)."
     )
+
+    _objects = field_validator("manifests")(manifests_are_objects)
 
 
 class TemplateFields(ApiModel):
@@ -79,6 +114,8 @@ class TemplateFields(ApiModel):
         description="Parameters replacing ${NAME} (or ${{NAME}}, parsed as YAML) in the manifests; "
         "${NAMESPACE} and ${ACCOUNT} are predefined.",
     )
+
+    _unique = field_validator("parameters")(parameters_are_unique)
 
 
 class TemplateInstanceParameter(ApiModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from kubetenancy.api.crd import PrinterColumn, ServedKind
 from kubetenancy.api.kiosk_templates import (
@@ -18,6 +18,8 @@ from kubetenancy.api.kiosk_templates import (
     HelmConfiguration,
     TemplateInstanceParameter,
     TemplateParameter,
+    manifests_are_objects,
+    parameters_are_unique,
 )
 from kubetenancy.api.schema import ApiModel, FreeForm
 from kubetenancy.api.tenantoperator import GROUP, Condition
@@ -51,6 +53,8 @@ class TemplateResources(ApiModel):
         None, description="Existing Secrets and ConfigMaps copied into each target namespace."
     )
 
+    _objects = field_validator("manifests")(manifests_are_objects)
+
 
 class TemplateFields(ApiModel):
     """An MTO Template has no spec: its fields sit at the top of the object."""
@@ -61,6 +65,8 @@ class TemplateFields(ApiModel):
         description="Parameters replacing ${NAME} (or ${{NAME}}, parsed as YAML) in the manifests; "
         "${namespace} and ${tenant} are predefined.",
     )
+
+    _unique = field_validator("parameters")(parameters_are_unique)
 
 
 class InstanceParameters(ApiModel):

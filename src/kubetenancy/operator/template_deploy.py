@@ -17,6 +17,7 @@ from kubetenancy.desired.templates import (
     Object,
     RenderError,
     check_scopes,
+    drifted,
     fingerprint,
     manifests_yaml,
     mapped_copy,
@@ -95,14 +96,13 @@ class Deployer:
         failed_copies = [
             f"{src}: {why}" for states in (secrets, config_maps) for src, (s, why) in states.items() if s != "Deployed"
         ]
-        unchanged = (
-            previous is not None and previous.status == "Deployed" and previous.fingerprint == deployed.fingerprint
-        )
-        if unchanged and not failed_copies:
+        same = previous is not None and previous.fingerprint == deployed.fingerprint
+        if same and previous is not None and previous.status == "Deployed" and not failed_copies:
             return Deployment(deployed, kinds, sources)
         try:
-            conflicts = await self._apply(instance, everything)
-            if previous is not None:
+            # The same objects as last time (which failed): only what is missing or was changed is written.
+            conflicts = await self._apply(instance, everything, changed=not same)
+            if previous is not None and not same:
                 await self._prune(instance, namespace, previous_kinds | kinds, keep={key(o) for o in everything})
         except ApiError as error:
             if error.status.code in RETRIED_BY_CALLER or (error.status.code or 500) >= 500:
@@ -149,8 +149,11 @@ class Deployer:
                     states[kind][str(ref)] = ("Deployed", "")
         return copies, states["Secret"], states["ConfigMap"]
 
-    async def _apply(self, instance: Instance, objects: Sequence[Object]) -> list[str]:
-        """Create or update each object; describe those someone else owns (left untouched)."""
+    async def _apply(self, instance: Instance, objects: Sequence[Object], *, changed: bool) -> list[str]:
+        """Create or update each object; describe those someone else owns (left untouched).
+
+        Unless the objects `changed` since they were last applied, ours are written only if they drifted.
+        """
         limit = asyncio.Semaphore(CONCURRENCY)
         conflicts: list[str] = []
 
@@ -161,7 +164,8 @@ class Deployer:
                 if live is None and await create_owned(self.kube, obj) is not None:
                     return
                 if live is not None and (live["metadata"].get("labels") or {}).get(INSTANCE_LABEL) == instance.uid:
-                    await apply_owned(self.kube, obj, live["metadata"]["uid"])
+                    if changed or drifted(live, obj):
+                        await apply_owned(self.kube, obj, live["metadata"]["uid"])
                     return
             conflicts.append(f'{obj["kind"]} "{meta["name"]}" already exists in namespace "{meta["namespace"]}"')
 

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
+from prometheus_client import Counter
 from pydantic import ValidationError
 
 from kubetenancy.api import kiosk_templates as kiosk_api
@@ -59,9 +60,11 @@ TEMPLATE_KINDS: dict[str, Callable[[Mapping[str, Any]], Template]] = {
 }
 RECONCILE_ATTEMPTS = 4
 RETRY_LATER_SECONDS = 30.0
+RETRY_AT_MOST_SECONDS = 300.0
 RETRIED_LATER = frozenset({"ObjectAlreadyExists", "ApplyFailed", "MappingFailed", "UnknownKind"})
 """Failures that can go away without any event we watch (someone deletes the object in the way, ...)."""
 CONCURRENCY = 16
+PASSES = Counter("kubetenancy_template_passes", "Template instance passes, by outcome", ["outcome"])
 
 
 def _now() -> str:
@@ -89,6 +92,7 @@ class TemplateEngine:
         """What each instance's last complete pass depended on; the same again needs no pass."""
         self._sources: defaultdict[tuple[str, str, str], set[Key]] = defaultdict(set)
         self._tasks: dict[tuple[str, ...], asyncio.Task[None]] = {}
+        self._retries: dict[Key, int] = {}
 
     async def start(self) -> None:
         """Learn the templates and namespaces before any instance event, so first passes see them."""
@@ -136,9 +140,12 @@ class TemplateEngine:
     def forget(self, key: Key) -> None:
         instance = self.instances.pop(key, None)
         self._passed.pop(key, None)
+        self._retries.pop(key, None)
         if instance is not None:
             self.by_uid.pop(instance.uid, None)
             self.deployer.forget(instance.uid)
+        for users in self._sources.values():
+            users.discard(key)
 
     async def reconcile_all(self, keys: list[Key], *, fresh: bool = False) -> None:
         limit = asyncio.Semaphore(CONCURRENCY)
@@ -186,6 +193,8 @@ class TemplateEngine:
             return
         self.instances[key] = instance
         self.by_uid[instance.uid] = key
+        if instance.namespace is not None and not instance.sync and current.get("status") == "Deployed":
+            return  # deployed once, as Kiosk does: later template changes (even its deletion) are not followed
         template = await self._template(instance)
         if not isinstance(template, Template):
             self._passed.pop(key, None)
@@ -195,14 +204,17 @@ class TemplateEngine:
         targets = instance.targets(self.namespaces)
         depends_on = (instance.generation, template.version, [(ns, self.namespaces[ns]) for ns in targets])
         if not fresh and self._passed.get(key) == depends_on:
+            PASSES.labels("unchanged").inc()
             return
         result = await self._deploy(instance, template, targets, read(instance, current))
-        if result is not None:
-            await self._write(key, current, shape(instance, current, result, _now()))
+        await self._write(key, current, shape(instance, current, result, _now()))
         self._passed[key] = depends_on
-        if result is not None and any(o.reason in RETRIED_LATER for o in result.outcomes.values()):
+        PASSES.labels("failed" if any(o.status == "Failed" for o in result.outcomes.values()) else "deployed").inc()
+        if any(o.reason in RETRIED_LATER for o in result.outcomes.values()):
             self._retry_later(key)
-        if result is not None and instance.sync:
+        else:
+            self._retries.pop(key, None)
+        if instance.sync:
             self._follow(result)
 
     async def _template(self, instance: Instance) -> Template | tuple[str, str]:
@@ -219,17 +231,15 @@ class TemplateEngine:
             return "InvalidTemplate", template
         return template
 
-    async def _deploy(
-        self, instance: Instance, template: Template, targets: list[str], previous: Previous
-    ) -> Pass | None:
-        """Deploy into every target; None when there was nothing to do (deployed once, not synced)."""
+    async def _deploy(self, instance: Instance, template: Template, targets: list[str], previous: Previous) -> Pass:
+        """Deploy into every target, and take it out of namespaces that are no longer targets."""
         outcomes: dict[str, Outcome] = {}
         kinds: set[Kind] = set()
         kept = False
         for namespace in targets:
             before = previous.outcomes.get(namespace)
             if before is not None and before.status == "Deployed" and not instance.sync:
-                outcomes[namespace], kept = before, True  # deployed once: later template changes are not followed
+                outcomes[namespace], kept = before, True  # deployed there once; not synced: left as it is
                 continue
             deployment = await self.deployer.deploy(
                 instance, template, namespace, self.namespaces, before, previous.kinds
@@ -239,11 +249,11 @@ class TemplateEngine:
             if instance.sync:
                 for kind, source in deployment.sources:
                     self._sources[(kind, source.namespace, source.name)].add(_key_of(instance))
-        if kept and instance.namespace is not None:
-            return None
         for namespace in sorted(set(previous.outcomes) - set(targets)):
             if namespace in self.namespaces:  # it stopped matching (one being deleted takes everything along)
                 await self.deployer.remove(instance, namespace, previous.kinds | kinds)
+            else:
+                self.deployer.forget(instance.uid, namespace)
         return Pass(outcomes, kinds | previous.kinds if kept else kinds, template)
 
     async def _write(self, key: Key, current: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
@@ -255,8 +265,12 @@ class TemplateEngine:
             self._status_writes[key] += 1
 
     def _retry_later(self, key: Key) -> None:
+        """Try a failed instance again later, less often each time (30 s doubling up to 5 min)."""
+        attempt = self._retries[key] = self._retries.get(key, -1) + 1
+        delay = min(RETRY_LATER_SECONDS * 2**attempt, RETRY_AT_MOST_SECONDS)
+
         async def retry() -> None:
-            await asyncio.sleep(RETRY_LATER_SECONDS)
+            await asyncio.sleep(delay)
             del self._tasks[("retry", *key)]
             await self.reconcile(key, fresh=True)
 
@@ -305,10 +319,12 @@ class TemplateEngine:
             try:
                 if event == "DELETED":
                     gone = await self.kube.get(instance.api_version, instance.kind, instance.name, instance.namespace)
+                    log.info("putting back %s %s/%s, which was deleted", obj["kind"], *_where(obj))
                     if gone is not None and await create_owned(self.kube, wanted) is None:
                         self._passed.pop(key, None)  # someone else made one: the next pass reports it
                         self._retry_later(key)
                 elif drifted(obj, wanted):
+                    log.info("putting back %s %s/%s, which changed", obj["kind"], *_where(obj))
                     await apply_owned(self.kube, wanted, obj["metadata"]["uid"])
             except ApiError as error:
                 log.info("could not put back %s %s: %s", obj["kind"], obj["metadata"]["name"], error.status.message)
@@ -319,6 +335,10 @@ def _going(namespace: Mapping[str, Any]) -> bool:
         bool(namespace["metadata"].get("deletionTimestamp"))
         or namespace.get("status", {}).get("phase") == "Terminating"
     )
+
+
+def _where(obj: Mapping[str, Any]) -> tuple[str, str]:
+    return obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
 
 
 def _key_of(instance: Instance) -> Key:

@@ -113,6 +113,8 @@ def _instance_status(
         kept = {k: current[k] for k in ("templateManifests", "templateHash", "templateResourceVersion") if k in current}
         reason, message = failure or ("", "")
         status: dict[str, Any] = {**kept, "status": "Failed", "reason": reason, "message": message}
+        if outcome is not None and outcome.fingerprint:  # what is deployed in spite of the failure
+            status.update(templateManifests=outcome.manifests, templateHash=outcome.fingerprint)
     else:
         status = {"status": "Deployed", "templateManifests": outcome.manifests, "templateHash": outcome.fingerprint}
         observed = now if outcome.applied else current.get("observedAt")
