@@ -318,9 +318,11 @@ class TemplateEngine:
         async with self._locks[key]:
             try:
                 if event == "DELETED":
-                    gone = await self.kube.get(instance.api_version, instance.kind, instance.name, instance.namespace)
+                    owner = await self.kube.get(instance.api_version, instance.kind, instance.name, instance.namespace)
+                    if owner is None:
+                        return  # the garbage collector is removing what a deleted instance created
                     log.info("putting back %s %s/%s, which was deleted", obj["kind"], *_where(obj))
-                    if gone is not None and await create_owned(self.kube, wanted) is None:
+                    if await create_owned(self.kube, wanted) is None:
                         self._passed.pop(key, None)  # someone else made one: the next pass reports it
                         self._retry_later(key)
                 elif drifted(obj, wanted):
