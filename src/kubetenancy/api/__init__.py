@@ -2,13 +2,15 @@
 
 from typing import Any
 
-from kubetenancy.api import kiosk_templates, tenantoperator, tenantoperator_templates
+from kubetenancy.api import kiosk, kiosk_templates, tenantoperator, tenantoperator_templates
 from kubetenancy.api.crd import ServedKind, crd_manifest
 
 SERVED_CRDS: tuple[tuple[ServedKind, ...], ...] = (
     (tenantoperator.TENANT_V1BETA3,),
     (tenantoperator.QUOTA_V1BETA1,),
     (tenantoperator.INTEGRATION_CONFIG_V1BETA1,),
+    (kiosk.ACCOUNT_V1ALPHA1,),
+    (kiosk.ACCOUNT_QUOTA_V1ALPHA1,),
     (kiosk_templates.TEMPLATE_V1ALPHA1,),
     (kiosk_templates.TEMPLATE_INSTANCE_V1ALPHA1,),
     (tenantoperator_templates.TEMPLATE_V1ALPHA1,),

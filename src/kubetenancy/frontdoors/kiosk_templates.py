@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kubetenancy.api.kiosk import ACCOUNT_LABEL
 from kubetenancy.api.kiosk_templates import (
     TEMPLATE_INSTANCE_V1ALPHA1,
     TEMPLATE_V1ALPHA1,
@@ -18,8 +19,6 @@ from kubetenancy.api.kiosk_templates import (
 )
 from kubetenancy.template_model import Instance, Parameter, Predefined, Template
 
-ACCOUNT_LABEL = "kiosk.sh/account"
-"""Kiosk marks the namespaces (spaces) of an account with it."""
 PREDEFINED = (Predefined("NAMESPACE"), Predefined("ACCOUNT", (ACCOUNT_LABEL,)))
 
 
