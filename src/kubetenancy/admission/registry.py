@@ -19,6 +19,7 @@ from kubetenancy.admission.tenant_quota_exists import quota_must_exist
 from kubetenancy.admission.typed_spec import validate_spec
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.admission.workloads import workload_follows_tenant_policy
+from kubetenancy.api import kiosk_templates, tenantoperator_templates
 from kubetenancy.api.crd import ServedKind
 from kubetenancy.api.kiosk import ACCOUNT_QUOTA_V1ALPHA1, ACCOUNT_V1ALPHA1
 from kubetenancy.api.tenantoperator import INTEGRATION_CONFIG_V1BETA1, QUOTA_V1BETA1, TENANT_V1BETA3
@@ -37,6 +38,7 @@ TENANTS = "/validate/tenants"
 QUOTA_RESERVE = "/validate/tenant-quota-reserve"
 QUOTA_SETTLE = "/validate/tenant-quota-settle"
 POLICY_NAMESPACES = {"matchLabels": {POLICY_LABEL: "enforced"}}
+TEMPLATES = {k.group: k for k in (kiosk_templates.TEMPLATE_V1ALPHA1, tenantoperator_templates.TEMPLATE_V1ALPHA1)}
 WRITE = ["CREATE", "UPDATE"]
 
 
@@ -111,6 +113,15 @@ def registry(operator_namespace: str) -> list[Registered]:
                 why="only the IntegrationConfig depends on it",
             ),
             (_typed(INTEGRATION_CONFIG_V1BETA1),),
+        ),
+        Registered(
+            crd(
+                name="templates.kubetenancy.dev",
+                path="/validate/templates",
+                rules=tuple(_served(k, WRITE) for k in TEMPLATES.values()),
+                why="only Templates depend on it; a bad validation regex or manifest would fail every instance",
+            ),
+            (lambda request, view: validate_spec(request, TEMPLATES[request.group]),),
         ),
         Registered(
             WebhookSpec(

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from kubetenancy.api import kiosk, tenantoperator
+from kubetenancy.api import kiosk, kiosk_templates, tenantoperator, tenantoperator_templates
 from kubetenancy.api.crd import ServedKind, crd_manifest
 
 SERVED_CRDS: tuple[tuple[ServedKind, ...], ...] = (
@@ -11,6 +11,11 @@ SERVED_CRDS: tuple[tuple[ServedKind, ...], ...] = (
     (tenantoperator.INTEGRATION_CONFIG_V1BETA1,),
     (kiosk.ACCOUNT_V1ALPHA1,),
     (kiosk.ACCOUNT_QUOTA_V1ALPHA1,),
+    (kiosk_templates.TEMPLATE_V1ALPHA1,),
+    (kiosk_templates.TEMPLATE_INSTANCE_V1ALPHA1,),
+    (tenantoperator_templates.TEMPLATE_V1ALPHA1,),
+    (tenantoperator_templates.TEMPLATE_INSTANCE_V1ALPHA1,),
+    (tenantoperator_templates.TEMPLATE_GROUP_INSTANCE_V1ALPHA1,),
 )
 """Every CRD kubetenancy serves, each as its versions (the last one is stored)."""
 

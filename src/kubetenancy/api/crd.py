@@ -37,12 +37,14 @@ class ServedKind:
     kind: str
     plural: str
     namespaced: bool
-    spec: type[BaseModel]
+    spec: type[BaseModel] | None
     status: type[BaseModel] | None = None
     description: str = ""
     short_names: tuple[str, ...] = ()
     printer_columns: tuple[PrinterColumn, ...] = field(default_factory=tuple)
     spec_required: bool = True
+    top_level: type[BaseModel] | None = None
+    """Fields beside `spec` at the top of the object (Kiosk's Template has only these: no spec)."""
 
     @property
     def api_version(self) -> str:
@@ -57,14 +59,17 @@ class ServedKind:
             "apiVersion": {"type": "string"},
             "kind": {"type": "string"},
             "metadata": {"type": "object"},
-            "spec": structural(self.spec),
         }
+        if self.spec is not None:
+            properties["spec"] = structural(self.spec)
+        if self.top_level is not None:
+            properties.update(structural(self.top_level)["properties"])
         if self.status is not None:
             properties["status"] = structural(self.status)
         schema: Schema = {"type": "object", "properties": properties}
         if self.description:
             schema["description"] = self.description
-        if self.spec_required:
+        if self.spec is not None and self.spec_required:
             schema["required"] = ["spec"]
         return schema
 

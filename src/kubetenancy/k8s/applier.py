@@ -23,6 +23,7 @@ PRUNABLE: tuple[tuple[str, str], ...] = (
     ("v1", "ResourceQuota"),
     ("v1", "LimitRange"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("config.kiosk.sh/v1alpha1", "TemplateInstance"),  # a tenant's mandatory templates, in each namespace
 )
 CONCURRENCY = 8
 

@@ -26,6 +26,7 @@ from kubetenancy.operator.admission_server import AdmissionServer, Handler, rule
 from kubetenancy.operator.config import OperatorConfig
 from kubetenancy.operator.probes import Probes
 from kubetenancy.operator.quota_ledger import QuotaLedger
+from kubetenancy.operator.templates import register_template_handlers
 from kubetenancy.operator.tenant_sources import SOURCES
 from kubetenancy.operator.tenants import QUOTA_API, TenantReconciler
 from kubetenancy.operator.webhook_server import client_config, server_context
@@ -153,4 +154,5 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         await kube.close()
 
     _register_tenant_handlers(kopf_registry, reconciler, AccountQuotaReporter(kube, view))
+    register_template_handlers(kopf_registry, kube)
     return kopf_registry
