@@ -16,7 +16,8 @@ def test_namespaced_webhooks_only_see_tenant_namespaces() -> None:
     )
     for webhook in config["webhooks"]:
         scopes = {rule["resources"][0] for rule in webhook["rules"]}
-        cluster_scoped = scopes <= {"tenants", "quotas", "integrationconfigs", "namespaces"}
+        own_kinds = {"tenants", "quotas", "integrationconfigs", "sveltosclusters", "rolerequests", "clusterprofiles"}
+        cluster_scoped = scopes <= {*own_kinds, "namespaces"}
         if not cluster_scoped:
             assert "namespaceSelector" in webhook, webhook["name"]
         assert webhook["clientConfig"]["url"].startswith("https://x/validate/")
