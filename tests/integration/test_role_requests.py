@@ -20,8 +20,10 @@ from kubetenancy.k8s import ApiError, Kube
 from kubetenancy.localcluster.controlplane import ControlPlane
 from tests.support.metrics import metric
 from tests.support.multicluster import (
+    CAPI,
     LIB,
     RBAC,
+    change,
     exists,
     inline_kubeconfig,
     register_capi_cluster,
@@ -190,20 +192,14 @@ async def test_label_changes_move_clusters_in_and_out(
     await wait_for_cluster_info(admin, LIB, "RoleRequest", namespace, {})
 
     # cluster-3 gains the label: the grant arrives there (and the Role's namespace is created), not in cluster-2.
-    capi = await admin.get("cluster.x-k8s.io/v1beta1", "Cluster", "three", namespace)
-    assert capi is not None
-    capi["metadata"]["labels"]["team"] = "bob"
-    await admin.replace(capi)
+    await change(admin, CAPI, "Cluster", "three", lambda c: c["metadata"]["labels"].update(team="bob"), namespace)
     await wait_for_cluster_info(admin, LIB, "RoleRequest", namespace, {f"Cluster:{namespace}/three": "Provisioned"})
     assert await exists(three, RBAC, "RoleBinding", "deployer", f"{namespace}-apps")
     assert await exists(three, "v1", "ServiceAccount", f"{namespace}--bob", "projectsveltos")
     assert not await exists(two, RBAC, "Role", "deployer", f"{namespace}-apps")
 
     # It loses the label: the grant, the ServiceAccount and the kubeconfig go; the namespace stays.
-    capi = await admin.get("cluster.x-k8s.io/v1beta1", "Cluster", "three", namespace)
-    assert capi is not None
-    del capi["metadata"]["labels"]["team"]
-    await admin.replace(capi)
+    await change(admin, CAPI, "Cluster", "three", lambda c: c["metadata"]["labels"].pop("team"), namespace)
     status = await wait_for_cluster_info(admin, LIB, "RoleRequest", namespace, {})
     assert status["matchingClusters"] == []
     assert not await exists(three, RBAC, "Role", "deployer", f"{namespace}-apps")

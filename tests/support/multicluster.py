@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import tarfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from kubetenancy.k8s import Kube
+from kubetenancy.k8s import ApiError, Kube
 from kubetenancy.localcluster.controlplane import Cluster
 from tests.support.waiting import eventually
 
@@ -107,6 +107,27 @@ async def service_account_client(management: Cluster, admin: Kube, namespace: st
     )
     token, _ = await admin.request_token(namespace, name, 3600)
     return Kube(management.kubeconfig(), token=token)
+
+
+async def change(
+    kube: Kube,
+    api_version: str,
+    kind: str,
+    name: str,
+    edit: Callable[[dict[str, Any]], None],
+    namespace: str | None = None,
+) -> dict[str, Any]:
+    """Read, edit and write back an object, again if someone else changed it in between (409)."""
+    for _ in range(10):
+        obj = await kube.get(api_version, kind, name, namespace)
+        assert obj is not None, f"{kind} {name} not found"
+        edit(obj)
+        try:
+            return await kube.replace(obj)
+        except ApiError as error:
+            if error.status.code != 409:
+                raise
+    raise AssertionError(f"{kind} {name} kept changing")
 
 
 async def exists(kube: Kube, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:

@@ -5,7 +5,7 @@ admin's kubeconfig of the cluster, or for a tenant admin's profile that admin's 
 RoleRequests, so a cluster not granted to the tenant fails with a status saying so and nothing changes
 there. OneTime profiles are deployed once per cluster; Continuous ones again whenever their hash (spec,
 referenced content, admin) changes. What a cluster no longer gets is withdrawn with the same credentials
-(unless stopMatchingBehavior is LeavePolicies).
+(unless stopMatchingBehavior is LeavePolicies), except Namespaces, which are never deleted.
 """
 
 from __future__ import annotations
@@ -132,13 +132,15 @@ class ClusterProfileReconciler(Reconciler):
         previous: Entry | None,
         attempted: dict[Key, Entry],
     ) -> Entry:
+        deployed = previous is not None and previous.get("status") == "Provisioned"
+        if deployed and previous is not None and spec.sync_mode == "OneTime":
+            return previous  # deployed once: later changes, even of the references, do not matter
         try:
             manifests = await self._manifests(cluster, name, spec)
         except UnusableReference as error:
             raise ClusterFailure(str(error)) from None
         digest = profile_hash(cluster, spec, admin, manifests)
-        deployed = previous is not None and previous.get("status") == "Provisioned"
-        if deployed and previous is not None and (previous.get("hash") == digest or spec.sync_mode == "OneTime"):
+        if deployed and previous is not None and previous.get("hash") == digest:
             return previous
         kubeconfig = await self._credentials(cluster, admin)
         remote = await self.registry.client(cluster, kubeconfig)
@@ -199,8 +201,11 @@ class ClusterProfileReconciler(Reconciler):
 
 
 async def _delete(remote: Kube, keys: set[str]) -> None:
+    """Delete what was deployed, except Namespaces: their content may be anyone's, so they stay."""
     for key in sorted(keys):
         api_version, kind, namespace, name = parse_resource_key(key)
+        if (api_version, kind) == ("v1", "Namespace"):
+            continue
         await remote.learn_kinds([{"apiVersion": api_version, "kind": kind}])
         await remote.delete(api_version, kind, name, namespace)
 
