@@ -47,6 +47,10 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.e2e
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "sveltos-multitenancy"
+LEFT_BY_EXAMPLES = [
+    (CONFIG, "ClusterProfile", "deploy-kyverno"),
+    *((LIB, "RoleRequest", name) for name in ("full-access", "foo-access", "bar-access")),
+]
 PRODUCTION = "SveltosCluster:gke/production"
 WORKLOAD = "Cluster:default/sveltos-management-workload"
 
@@ -118,8 +122,10 @@ async def test_tenant_admins_across_clusters(
 ) -> None:
     production, workload = managed
     management = control_plane.cluster()
-    if await exists(admin, CONFIG, "ClusterProfile", "deploy-kyverno"):  # left by the examples test
-        await deleted(admin, CONFIG, "ClusterProfile", "deploy-kyverno")
+    # The examples test applies the same manifests: the walkthrough starts from none of them.
+    for api_version, kind, name in LEFT_BY_EXAMPLES:
+        if await exists(admin, api_version, kind, name):
+            await deleted(admin, api_version, kind, name)
     await register_sveltos_cluster(
         admin, "gke", "production", inline_kubeconfig(control_plane.cluster("cluster-2").kubeconfig()),
         {"org": "foo.io", "env": "internal"},

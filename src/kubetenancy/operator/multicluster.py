@@ -179,11 +179,25 @@ def register_multicluster_handlers(registry: kopf.OperatorRegistry, kube: Kube, 
         for profile in engine.profiles.referrers(kind, namespace, name):
             await engine.profiles.reconcile(profile)
 
-    @kopf.on.event("v1", "configmaps", registry=registry)
+    def referenced(kind: str) -> Callable[..., bool]:
+        """Only ConfigMaps and Secrets someone references (or tenant kubeconfigs) reach the handlers."""
+
+        def check(**kwargs: Any) -> bool:
+            if kind == "Secret" and kwargs["labels"].get(ROLE_REQUEST_LABEL) == "ok":
+                return True
+            namespace, name = kwargs["namespace"], kwargs["name"]
+            return bool(
+                engine.role_requests.referrers(kind, namespace, name)
+                or engine.profiles.referrers(kind, namespace, name)
+            )
+
+        return check
+
+    @kopf.on.event("v1", "configmaps", when=referenced("ConfigMap"), registry=registry)
     async def config_map_changed(**kwargs: Any) -> None:
         await reference_changed("ConfigMap", kwargs["namespace"], kwargs["name"])
 
-    @kopf.on.event("v1", "secrets", registry=registry)
+    @kopf.on.event("v1", "secrets", when=referenced("Secret"), registry=registry)
     async def secret_changed(**kwargs: Any) -> None:
         labels: dict[str, str] = kwargs["labels"]
         if labels.get(ROLE_REQUEST_LABEL) == "ok" and ADMIN_NAME_LABEL in labels:
