@@ -4,6 +4,8 @@ env=internal) and cluster-3 as Cluster API Cluster default/sveltos-management-wo
 env=internal).
 
 The manifests are the ones in examples/sveltos-multitenancy/, applied as the walkthrough applies them.
+`show admin-rbac` reads every registered cluster, so the walkthrough waits for other tests' registrations
+to be gone first.
 Two things differ from the seed, on purpose:
 - the Kyverno chart comes from a chart repository served on loopback (no network here): a small chart
   named kyverno, version 2.6.0, packaged by helm in the test;
@@ -122,10 +124,16 @@ async def test_tenant_admins_across_clusters(
 ) -> None:
     production, workload = managed
     management = control_plane.cluster()
-    # The examples test applies the same manifests: the walkthrough starts from none of them.
+    # The examples test applies the same manifests: the walkthrough starts from none of them, and from no
+    # cluster registered by other tests (their namespaces are being deleted).
     for api_version, kind, name in LEFT_BY_EXAMPLES:
         if await exists(admin, api_version, kind, name):
             await deleted(admin, api_version, kind, name)
+
+    async def no_clusters() -> bool:
+        return not await admin.list(LIB, "SveltosCluster") and not await admin.list(CAPI, "Cluster")
+
+    await eventually(no_clusters, 120)
     await register_sveltos_cluster(
         admin, "gke", "production", inline_kubeconfig(control_plane.cluster("cluster-2").kubeconfig()),
         {"org": "foo.io", "env": "internal"},

@@ -61,7 +61,7 @@ class ClusterProfileReconciler(Reconciler):
             spec = ClusterProfileSpec.model_validate(obj.get("spec") or {})
             admin = tenant_admin(obj["metadata"].get("labels") or {})
         except (ValidationError, NotATenantProfile) as error:
-            return {"matchingClusters": [], "clusterInfo": list(previous.values()), **_failure(str(error))}
+            return {"matchingClusters": [], "clusterInfo": list(previous.values()), "failureMessage": str(error)}
         self._references[name] = frozenset((r.kind, r.namespace or ANY_NAMESPACE, r.name) for r in spec.policy_refs)
         matching = self.registry.matching(spec.cluster_selector)
         active = [c for c in matching if not c.paused]
@@ -132,16 +132,16 @@ class ClusterProfileReconciler(Reconciler):
         previous: Entry | None,
         attempted: dict[Key, Entry],
     ) -> Entry:
-        deployed = previous is not None and previous.get("status") == "Provisioned"
-        if deployed and previous is not None and spec.sync_mode == "OneTime":
-            return previous  # deployed once: later changes, even of the references, do not matter
+        deployed = previous if previous is not None and previous.get("status") == "Provisioned" else None
+        if deployed is not None and spec.sync_mode == "OneTime":
+            return deployed  # deployed once: later changes, even of the references, do not matter
         try:
             manifests = await self._manifests(cluster, name, spec)
         except UnusableReference as error:
             raise ClusterFailure(str(error)) from None
         digest = profile_hash(cluster, spec, admin, manifests)
-        if deployed and previous is not None and previous.get("hash") == digest:
-            return previous
+        if deployed is not None and deployed.get("hash") == digest:
+            return deployed
         kubeconfig = await self._credentials(cluster, admin)
         remote = await self.registry.client(cluster, kubeconfig)
         installs = [c for c in spec.helm_charts if c.helm_chart_action == "Install"]
@@ -220,7 +220,3 @@ def _entry(
     if failure:
         result["failureMessage"] = failure
     return result
-
-
-def _failure(message: str) -> dict[str, str]:
-    return {"failureMessage": message}

@@ -86,8 +86,14 @@ class Reconciler(ABC):
             raise
 
     async def write_status(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
-        """One merge patch, only if something changed; fields no longer set are removed (null)."""
-        current: dict[str, Any] = obj.get("status") or {}
-        if status != current:
-            patch = {**{key: None for key in current if key not in status}, **status}
+        """One merge patch, only if something changed."""
+        patch = status_patch(obj.get("status") or {}, status)
+        if patch is not None:
             await self.kube.patch_status(self.api_version, self.kind, obj["metadata"]["name"], patch)
+
+
+def status_patch(current: dict[str, Any], status: dict[str, Any]) -> dict[str, Any] | None:
+    """The merge patch from `current` to `status` (fields no longer set become null); None if equal."""
+    if status == current:
+        return None
+    return {**{key: None for key in current if key not in status}, **status}

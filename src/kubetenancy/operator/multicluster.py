@@ -35,6 +35,7 @@ from kubetenancy.multicluster.clusters import (
 )
 from kubetenancy.multicluster.grants import ADMIN_NAME_LABEL, ADMIN_NAMESPACE_LABEL, ROLE_REQUEST_LABEL, Admin
 from kubetenancy.multicluster.helm import Helm
+from kubetenancy.multicluster.lifecycle import status_patch
 from kubetenancy.multicluster.registry import ClusterFailure, ClusterRegistry
 from kubetenancy.multicluster.rolerequests import RoleRequestReconciler
 from kubetenancy.operator.config import OperatorConfig
@@ -116,9 +117,8 @@ class MultiCluster:
             if live is None:
                 continue
             current: dict[str, Any] = live.get("status") or {}
-            status = probe_status(current, cluster, None if failure else str(outcome), failure)
-            if status != current:
-                patch = {**{key: None for key in current if key not in status}, **status}
+            patch = status_patch(current, probe_status(current, cluster, None if failure else str(outcome), failure))
+            if patch is not None:
                 await self.kube.patch_status(
                     SVELTOS_CLUSTER_V1BETA1.api_version, cluster.kind, cluster.name, patch, cluster.namespace
                 )
