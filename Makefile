@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# What the platform admin applies in the walkthroughs (tests/e2e/test_examples.py applies the same).
+EXAMPLES := examples/mto-eks-tenants examples/mto-on-eks examples/kiosk-on-eks/platform
 
 .PHONY: run down test lint unit bench bench-quick crds clean
 
@@ -14,7 +16,7 @@ $(INSTALLED): pyproject.toml
 
 ## run: local control plane (built on first use) + operator + the examples applied
 run: $(INSTALLED)
-	$(BIN)/kubetenancy dev up --apply examples
+	$(BIN)/kubetenancy dev up $(addprefix --apply ,$(EXAMPLES))
 
 ## down: stop the local control plane started by `make run`
 down: $(INSTALLED)

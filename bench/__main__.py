@@ -16,7 +16,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from bench import controlplane, plots, tenancy
+from bench import controlplane, plots, spaces, tenancy
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -86,7 +86,29 @@ def summarize(results: dict[str, Any]) -> str:
         f"(target ≤ 15 s and 0 writes: {_verdict(s['restart_recheck_s'] <= 15 and s['restart_writes'] == 0)})",
         "",
     ]
+    lines += _spaces(results["spaces"])
     return "\n".join(lines)
+
+
+def _spaces(sp: dict[str, Any]) -> list[str]:
+    lines = [
+        f"## Spaces through the aggregated API ({sp['accounts']} accounts, {sp['namespaces']} namespaces)",
+        "",
+        "| request | p50 ms | p99 ms |",
+        "|---|---|---|",
+    ]
+    for name, row in sp["list"].items():
+        lines.append(f"| {name.removesuffix('_ms').replace('_', ' ')} | {row['median']:.1f} | {row['p99']:.1f} |")
+    w = sp["watch"]
+    lines += [
+        "",
+        f"Watch fan-out: {w['watchers']} users watching; a new space reaches its user's watch in "
+        f"{w['delivery_ms']['median']:.0f} ms (p50), {w['delivery_ms']['p99']:.0f} ms (p99); events that reached "
+        f"other users' watches: {w['events_to_other_users']} (must be 0: {_verdict(w['events_to_other_users'] == 0)}). "
+        f"Aggregated server RSS: {sp['apiserver_rss_mb']:.0f} MB. (Issue 5 states no targets.)",
+        "",
+    ]
+    return lines
 
 
 def main() -> None:
@@ -100,6 +122,7 @@ def main() -> None:
         "admission": tenancy.admission(30 if quick else 200),
         "contention": tenancy.contention(),
         "steady": tenancy.steady(20 if quick else 1000, 10 if quick else 60),
+        "spaces": spaces.run(quick=quick),
     }
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d") + ("-quick" if quick else "")
     RESULTS.mkdir(exist_ok=True)

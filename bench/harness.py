@@ -17,7 +17,7 @@ from tests.support.metrics import metric
 from tests.support.waiting import eventually
 
 from kubetenancy.k8s import Kube
-from kubetenancy.localcluster.companions import start_operator
+from kubetenancy.localcluster.companions import start_apiserver, start_operator
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane
 from kubetenancy.localcluster.gobuild import ensure_binaries
 from kubetenancy.localcluster.processes import Process, free_port
@@ -35,6 +35,7 @@ class Setup:
     operator_url: str = ""
     webhook_port: int = field(default_factory=free_port)
     """Fixed across restarts, as a Service's port is in a real cluster."""
+    apiserver: Process | None = None
 
     def restart_operator(self) -> None:
         if self.operator is not None:
@@ -54,14 +55,18 @@ class Setup:
 
     def operator_rss_mb(self) -> float:
         assert self.operator is not None
-        for line in Path(f"/proc/{self.operator.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        return rss_mb(self.operator)
+
+
+def rss_mb(process: Process) -> float:
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 @contextmanager
-def cluster(with_operator: bool) -> Iterator[Setup]:
+def cluster(with_operator: bool, *, with_apiserver: bool = False) -> Iterator[Setup]:
     with tempfile.TemporaryDirectory(prefix="kubetenancy-bench-") as directory:
         plane = ControlPlane(Path(directory) / "plane")
         plane.start(ensure_binaries())
@@ -69,10 +74,13 @@ def cluster(with_operator: bool) -> Iterator[Setup]:
         try:
             if with_operator:
                 setup.restart_operator()
+            if with_apiserver:
+                setup.apiserver = start_apiserver(setup.cluster, setup.workdir, setup.workdir / "apiserver-certs")
             yield setup
         finally:
-            if setup.operator is not None:
-                setup.operator.stop()
+            for process in (setup.apiserver, setup.operator):
+                if process is not None:
+                    process.stop()
             plane.stop()
 
 

@@ -18,10 +18,10 @@ import pytest
 
 from kubetenancy import pki
 from kubetenancy.k8s import Identity, Kube
-from kubetenancy.localcluster.companions import start_operator
+from kubetenancy.localcluster.companions import start_apiserver, start_operator
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
 from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries, ensure_helm
-from kubetenancy.localcluster.processes import free_port, port_is_listening, spawn, wait_until
+from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
 from tests.support.kubectl import Kubectl
 from tests.support.moto_aws import MotoAws, moto_aws
 
@@ -144,6 +144,33 @@ def operator(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFacto
     process, url = start_operator(control_plane.cluster(), workdir, workdir / "certs")
     yield url
     process.stop()
+
+
+@dataclass
+class AggregatedServer:
+    """The aggregated API server of the first cluster (tenancy.kiosk.sh), restartable on its port."""
+
+    cluster: Cluster
+    workdir: Path
+    port: int
+    process: Process
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def start(self) -> None:
+        """Start it again on the same port (its APIService is the same)."""
+        self.process = start_apiserver(self.cluster, self.workdir, self.workdir / "certs", port=self.port)
+
+
+@pytest.fixture(scope="session")
+def apiserver(operator: str, cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AggregatedServer]:
+    """Spaces and Accounts served for the first cluster (needs the operator's CRDs)."""
+    workdir = tmp_path_factory.mktemp("apiserver")
+    port = free_port()
+    server = AggregatedServer(cluster, workdir, port, start_apiserver(cluster, workdir, workdir / "certs", port=port))
+    yield server
+    server.process.stop()
 
 
 @pytest.fixture(scope="session")

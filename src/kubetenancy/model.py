@@ -18,6 +18,8 @@ TIERS: tuple[Tier, ...] = ("owner", "editor", "viewer")
 TENANT_LABEL = "kubetenancy.dev/tenant"
 """On every namespace of a tenant and every object kubetenancy manages for it."""
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubetenancy"}
+INITIALIZING = "kubetenancy.dev/initializing"
+"""On a new namespace whose members get access only once its mandatory templates are deployed."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class TenantNamespace:
     annotations: Mapping[str, str] = field(default_factory=dict)
     private_to: str | None = None
     """Set for a private sandbox: only this user gets access."""
+    held: bool = False
+    """Members get no access yet: the namespace is new and its templates are not all deployed."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,19 @@ class WorkloadPolicy:
 
 
 @dataclass(frozen=True)
+class NamespaceTemplate:
+    """A template instance every namespace of a tenant gets before its members get access (Kiosk's
+    mandatory `templateInstances`)."""
+
+    name: str
+    template: str
+    sync: bool = False
+    parameters: tuple[tuple[str, str], ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Tenant:
     name: str
     members: Mapping[Tier, Members]
@@ -79,6 +96,17 @@ class Tenant:
     purge_namespaces_on_delete: bool = False
     spec_namespaces: frozenset[str] = frozenset()
     """The namespaces its custom resource lists (the rest of `namespaces` were claimed by label)."""
+    roles: Mapping[Tier, tuple[str, ...]] | None = None
+    """ClusterRoles per tier when the tenant's own API names them (a Kiosk account's clusterRole);
+    None: the cluster policy's roles."""
+    common_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels every namespace of the tenant gets, including namespaces it claimed by label."""
+    common_annotations: Mapping[str, str] = field(default_factory=dict)
+    namespace_limit: int | None = None
+    """How many namespaces the tenant may own; None: no limit."""
+    owners_create_namespaces: bool = True
+    """Owners may create namespaces directly (MTO); Kiosk accounts create Spaces instead."""
+    templates: tuple[NamespaceTemplate, ...] = ()
 
     def namespace_names(self) -> tuple[str, ...]:
         return tuple(ns.name for ns in self.namespaces)

@@ -145,3 +145,14 @@ def new_signing_key() -> tuple[bytes, bytes]:
     key = _new_key()
     public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     return _key_pem(key), public
+
+
+def serving_certificates(directory: Path, name: str, hosts: tuple[str, ...]) -> tuple[Path, Path, Path]:
+    """(CA file, certificate file, key file) of a TLS server, made once per directory and reused after, so
+    a caBundle handed to the API server stays valid across restarts."""
+    ca_file, cert_file, key_file = directory / "ca.crt", directory / f"{name}.crt", directory / f"{name}.key"
+    if not (ca_file.exists() and cert_file.exists() and key_file.exists()):
+        ca = new_ca(f"{name}-ca")
+        ca.write(directory, "ca")
+        issue(ca, name, hosts=hosts, server=True).write(directory, name)
+    return ca_file, cert_file, key_file

@@ -56,6 +56,7 @@ def test_dev_up_status_env_kubeconfig_down(dev: tuple[Path, dict[str, str]], bin
         "cluster-1/kube-controller-manager",
         "aws-authenticator",
         "operator",
+        "apiserver",
     ]
     api_port = state["clusters"][0]["port"]
 

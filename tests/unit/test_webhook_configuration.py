@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kubetenancy.admission.registry import registry
+from kubetenancy.api import SERVED_CRDS
 from kubetenancy.desired.webhooks import configuration
 
 README = Path(__file__).parents[2] / "README.md"
@@ -16,9 +17,8 @@ def test_namespaced_webhooks_only_see_tenant_namespaces() -> None:
     )
     for webhook in config["webhooks"]:
         scopes = {rule["resources"][0] for rule in webhook["rules"]}
-        own_kinds = {"tenants", "quotas", "integrationconfigs", "sveltosclusters", "rolerequests", "clusterprofiles"}
-        cluster_scoped = scopes <= {*own_kinds, "namespaces"}
-        if not cluster_scoped:
+        own_kinds = {kind.plural for versions in SERVED_CRDS for kind in versions}
+        if not scopes <= {*own_kinds, "namespaces"}:  # webhooks on kubetenancy's own kinds need no selector
             assert "namespaceSelector" in webhook, webhook["name"]
         assert webhook["clientConfig"]["url"].startswith("https://x/validate/")
     namespaces = next(w for w in config["webhooks"] if w["name"] == "namespaces.kubetenancy.dev")

@@ -14,12 +14,14 @@ from kubetenancy.admission.managed_objects import managed_objects_are_read_only
 from kubetenancy.admission.namespace_tenancy import namespace_stays_in_tenant
 from kubetenancy.admission.quota_in_use import quota_not_in_use
 from kubetenancy.admission.tenant_admin_labels import stamp_tenant_admin
+from kubetenancy.admission.tenant_name_unique import tenant_name_must_be_free
 from kubetenancy.admission.tenant_namespaces_unclaimed import namespaces_must_be_free
 from kubetenancy.admission.tenant_quota_exists import quota_must_exist
 from kubetenancy.admission.typed_spec import validate_spec
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.admission.workloads import workload_follows_tenant_policy
 from kubetenancy.api.crd import ServedKind
+from kubetenancy.api.kiosk import ACCOUNT_QUOTA_V1ALPHA1, ACCOUNT_V1ALPHA1
 from kubetenancy.api.sveltos import CLUSTER_PROFILE_V1BETA1, ROLE_REQUEST_V1BETA1, SVELTOS_CLUSTER_V1BETA1
 from kubetenancy.api.tenantoperator import INTEGRATION_CONFIG_V1BETA1, QUOTA_V1BETA1, TENANT_V1BETA3
 from kubetenancy.desired.tenant import POLICY_LABEL
@@ -77,7 +79,25 @@ def registry(operator_namespace: str) -> list[Registered]:
                 rules=(_served(TENANT_V1BETA3, WRITE),),
                 why="only Tenants depend on it; a Tenant without its Quota or with another's namespaces is unsafe",
             ),
-            (_typed(TENANT_V1BETA3), quota_must_exist, namespaces_must_be_free),
+            (_typed(TENANT_V1BETA3), tenant_name_must_be_free, quota_must_exist, namespaces_must_be_free),
+        ),
+        Registered(
+            crd(
+                name="accounts.kubetenancy.dev",
+                path="/validate/accounts",
+                rules=(_served(ACCOUNT_V1ALPHA1, WRITE),),
+                why="only Accounts depend on it; an Account named like a Tenant would claim its namespaces",
+            ),
+            (_typed(ACCOUNT_V1ALPHA1), tenant_name_must_be_free),
+        ),
+        Registered(
+            crd(
+                name="accountquotas.kubetenancy.dev",
+                path="/validate/accountquotas",
+                rules=(_served(ACCOUNT_QUOTA_V1ALPHA1, WRITE),),
+                why="only AccountQuotas depend on it",
+            ),
+            (_typed(ACCOUNT_QUOTA_V1ALPHA1),),
         ),
         Registered(
             crd(

@@ -17,9 +17,17 @@ class TenancyView:
     policy: ClusterPolicy = field(default_factory=ClusterPolicy)
     tenants: dict[str, Tenant] = field(default_factory=dict)
     quotas: dict[str, TenantQuota] = field(default_factory=dict)
-    """Every Quota that exists, by name."""
+    """Every MTO Quota that exists, by name."""
+    account_quotas: dict[str, tuple[str, TenantQuota]] = field(default_factory=dict)
+    """Every Kiosk AccountQuota, by name: the account it limits and its limits."""
+    kinds: dict[str, str] = field(default_factory=dict)
+    """The kind (Tenant, Account) each tenant name belongs to."""
     labelled: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     """Per tenant, the namespaces labelled as its own, with their labels (from namespace events)."""
+    initializing: set[str] = field(default_factory=set)
+    """New namespaces whose members get access once their mandatory templates are deployed."""
+    deployed: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Per namespace, the template instances kubetenancy made there that are deployed."""
     _namespace_owner: dict[str, str] = field(default_factory=dict)
 
     def put_tenant(self, tenant: Tenant) -> None:

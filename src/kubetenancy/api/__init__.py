@@ -2,13 +2,15 @@
 
 from typing import Any
 
-from kubetenancy.api import sveltos, tenantoperator
+from kubetenancy.api import kiosk, sveltos, tenantoperator
 from kubetenancy.api.crd import ServedKind, crd_manifest
 
 SERVED_CRDS: tuple[tuple[ServedKind, ...], ...] = (
     (tenantoperator.TENANT_V1BETA3,),
     (tenantoperator.QUOTA_V1BETA1,),
     (tenantoperator.INTEGRATION_CONFIG_V1BETA1,),
+    (kiosk.ACCOUNT_V1ALPHA1,),
+    (kiosk.ACCOUNT_QUOTA_V1ALPHA1,),
     (sveltos.SVELTOS_CLUSTER_V1BETA1,),
     (sveltos.CAPI_CLUSTER_V1BETA1,),
     (sveltos.ROLE_REQUEST_V1BETA1,),

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from kubetenancy import pki
 from kubetenancy.localcluster import versions
-from kubetenancy.localcluster.companions import OPERATOR, start_operator
+from kubetenancy.localcluster.companions import OPERATOR, start_apiserver, start_operator
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
 from kubetenancy.localcluster.gobuild import HELM, Binaries, ensure_binaries, ensure_helm
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
@@ -88,6 +88,8 @@ def _start_authenticator(state_dir: Path, port: int, sts_endpoints: list[str]) -
 def _start_operator(plane: ControlPlane) -> None:
     operator, _ = start_operator(plane.cluster(), plane.logs_dir, plane.state_dir / "operator" / "certs")
     plane.adopt(operator)
+    apiserver = start_apiserver(plane.cluster(), plane.logs_dir, plane.state_dir / "apiserver" / "certs")
+    plane.adopt(apiserver)
 
 
 @app.command()
@@ -102,7 +104,9 @@ def build() -> None:
 @app.command()
 def up(
     clusters: Annotated[int, typer.Option(min=1, help="How many clusters (API servers) to run.")] = 1,
-    operator: Annotated[bool, typer.Option(help="Run the operator against the first cluster.")] = True,
+    operator: Annotated[
+        bool, typer.Option(help="Run the operator and the aggregated API server against the first cluster.")
+    ] = True,
     apply: Annotated[
         list[Path] | None, typer.Option(help="Manifests (files or folders) to `kubectl apply` as the admin.")
     ] = None,
@@ -128,7 +132,7 @@ def up(
                 raise
             plane.adopt(authenticator)
     if operator and not any(p.name == OPERATOR for p in plane.processes):
-        with console.status("starting the operator"):
+        with console.status("starting the operator and the aggregated API server"):
             _start_operator(plane)
     for path in apply or []:
         subprocess.run(

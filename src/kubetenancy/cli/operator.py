@@ -14,7 +14,7 @@ from kubetenancy.operator.run import run as run_operator
 app = typer.Typer(no_args_is_help=True, help="Run the kubetenancy operator.")
 
 
-def _service(value: str | None) -> tuple[str, str] | None:
+def namespaced_name(value: str | None) -> tuple[str, str] | None:
     if value is None:
         return None
     namespace, _, name = value.partition("/")
@@ -75,7 +75,7 @@ def run(
             webhook_addr=webhook_addr,
             webhook_port=webhook_port,
             webhook_host=webhook_host,
-            webhook_service=_service(webhook_service),
+            webhook_service=namespaced_name(webhook_service),
             probe_addr=probe_addr,
             probe_port=probe_port,
             bypassed_groups=frozenset(g.strip() for g in bypassed_groups.split(",") if g.strip()),

@@ -1,4 +1,5 @@
-"""Cluster-wide objects the operator keeps regardless of tenants."""
+"""Cluster-wide objects the operator keeps regardless of tenants: its own ClusterRoles, and Kiosk's as
+Kiosk's chart ships them (users bind `kiosk-edit` and `kiosk-space-admin` by name)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,63 @@ from typing import Any
 from kubetenancy.desired.tenant import NAMESPACE_CREATOR_ROLE, RBAC_API
 from kubetenancy.model import MANAGED_BY
 
+TENANCY_GROUP = "tenancy.kiosk.sh"
+TENANCY_VIEWERS = "kubetenancy-tenancy-viewers"
+
+
+def _cluster_role(name: str, rules: list[dict[str, Any]] | None, **extra: Any) -> dict[str, Any]:
+    """`rules=None` for an aggregated role: the aggregation controller owns its rules."""
+    labels = {**extra.pop("labels", {}), **MANAGED_BY}
+    role = {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": {"name": name, "labels": labels}, **extra}
+    return role if rules is None else {**role, "rules": rules}
+
+
+def _rule(group: str, resources: list[str], verbs: list[str]) -> dict[str, Any]:
+    return {"apiGroups": [group], "resources": resources, "verbs": verbs}
+
+
+def kiosk_roles() -> list[dict[str, Any]]:
+    """`kiosk-edit` (create spaces), `kiosk-view`, `kiosk-space-admin` (what a space's users get, aggregated
+    from `admin` and `rbac.kiosk.sh/aggregate-to-space-admin`) and `kiosk-namespace-delete`."""
+    read = ["get", "watch", "list"]
+    return [
+        _cluster_role(
+            "kiosk-edit",
+            [
+                _rule(TENANCY_GROUP, ["spaces"], [*read, "create", "update", "delete"]),
+                _rule(TENANCY_GROUP, ["accounts"], read),
+            ],
+        ),
+        _cluster_role("kiosk-view", [_rule(TENANCY_GROUP, ["spaces", "accounts"], read)]),
+        _cluster_role(
+            "kiosk-space-admin",
+            None,
+            aggregationRule={
+                "clusterRoleSelectors": [
+                    {"matchLabels": {"rbac.authorization.k8s.io/aggregate-to-admin": "true"}},
+                    {"matchLabels": {"rbac.kiosk.sh/aggregate-to-space-admin": "true"}},
+                ]
+            },
+        ),
+        _cluster_role(
+            "kiosk-namespace-delete",
+            [_rule("", ["namespaces"], ["delete"])],
+            labels={"rbac.kiosk.sh/aggregate-to-space-admin": "true"},
+        ),
+    ]
+
 
 def static_objects() -> list[dict[str, Any]]:
     return [
+        _cluster_role(NAMESPACE_CREATOR_ROLE, [_rule("", ["namespaces"], ["create"])]),
+        *kiosk_roles(),
         {
+            # Everyone may list Spaces and Accounts: the aggregated API shows each caller only their own,
+            # so a user in no account sees an empty list instead of an error.
             "apiVersion": RBAC_API,
-            "kind": "ClusterRole",
-            "metadata": {"name": NAMESPACE_CREATOR_ROLE, "labels": dict(MANAGED_BY)},
-            "rules": [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["create"]}],
-        }
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": TENANCY_VIEWERS, "labels": dict(MANAGED_BY)},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kiosk-view"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"}],
+        },
     ]

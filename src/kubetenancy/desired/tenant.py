@@ -13,10 +13,13 @@ from kubetenancy.model import TIERS, ClusterPolicy, Members, Tenant, TenantNames
 RBAC_API = "rbac.authorization.k8s.io/v1"
 RESOURCE_QUOTA = "kubetenancy-tenant-quota"
 LIMIT_RANGE = "kubetenancy-tenant-limits"
-QUOTA_LABEL = "kubetenancy.dev/quota"
+QUOTA_ANNOTATION = "kubetenancy.dev/quota"
+"""Which quota (an MTO Quota, or a Kiosk account's AccountQuotas) a ResourceQuota or LimitRange carries."""
 POLICY_LABEL = "kubetenancy.dev/policy"
 """Set to "enforced" on namespaces of tenants with workload, class or host policies: the webhook for
 those selects only these namespaces, so other tenants never depend on it."""
+TEMPLATE_INSTANCE_API = "config.kiosk.sh/v1alpha1"
+"""Mandatory templates reach a namespace as Kiosk TemplateInstances, whichever API the tenant came from."""
 NAMESPACE_CREATOR_ROLE = "kubetenancy-namespace-creator"
 """ClusterRole letting tenant owners create namespaces; the namespace webhook keeps them in their tenant."""
 
@@ -24,16 +27,15 @@ __all__ = ["OwnerRef", "content_hash", "namespace", "tenant_objects"]
 
 
 def namespace(tenant: Tenant, ns: TenantNamespace, policy: ClusterPolicy, owner: OwnerRef | None) -> dict[str, Any]:
-    labels = {**ns.labels, "pod-security.kubernetes.io/enforce": policy.pod_security}
+    labels = {**tenant.common_labels, **ns.labels, "pod-security.kubernetes.io/enforce": policy.pod_security}
     if has_workload_policy(tenant, policy):
         labels[POLICY_LABEL] = "enforced"
     purge_owner = owner if tenant.purge_namespaces_on_delete else None
+    annotations = {**tenant.common_annotations, **ns.annotations}
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": managed_metadata(
-            ns.name, tenant.name, owner=purge_owner, labels=labels, annotations=ns.annotations
-        ),
+        "metadata": managed_metadata(ns.name, tenant.name, owner=purge_owner, labels=labels, annotations=annotations),
     }
 
 
@@ -65,15 +67,24 @@ def _members_in(tenant: Tenant, ns: TenantNamespace, tier: Tier) -> Members:
     return Members(users=(ns.private_to,)) if tier == "owner" else Members()
 
 
+def _roles(tenant: Tenant, ns: TenantNamespace, policy: ClusterPolicy, tier: Tier) -> tuple[str, ...]:
+    if tenant.roles is not None:
+        return tenant.roles.get(tier, ())
+    return policy.roles_for(tier, ns.labels)
+
+
 def role_bindings(
     tenant: Tenant, ns: TenantNamespace, policy: ClusterPolicy, owner: OwnerRef | None
 ) -> list[dict[str, Any]]:
+    """What members may do in `ns`; nothing while it is held for its templates."""
+    if ns.held:
+        return []
     bindings = []
     for tier in TIERS:
         subjects = _subjects(_members_in(tenant, ns, tier))
         if not subjects:
             continue
-        for role in policy.roles_for(tier, ns.labels):
+        for role in _roles(tenant, ns, policy, tier):
             bindings.append(
                 {
                     "apiVersion": RBAC_API,
@@ -94,14 +105,14 @@ def quota_objects(tenant: Tenant, ns: TenantNamespace, owner: OwnerRef | None) -
     if quota is None:
         return []
     objects: list[dict[str, Any]] = []
-    labels = {QUOTA_LABEL: quota.name}
+    annotations = {QUOTA_ANNOTATION: quota.name}
     if quota.hard:
         objects.append(
             {
                 "apiVersion": "v1",
                 "kind": "ResourceQuota",
                 "metadata": managed_metadata(
-                    RESOURCE_QUOTA, tenant.name, namespace=ns.name, owner=owner, labels=labels
+                    RESOURCE_QUOTA, tenant.name, namespace=ns.name, owner=owner, annotations=annotations
                 ),
                 "spec": {"hard": dict(quota.hard)},
             }
@@ -112,7 +123,9 @@ def quota_objects(tenant: Tenant, ns: TenantNamespace, owner: OwnerRef | None) -
             {
                 "apiVersion": "v1",
                 "kind": "LimitRange",
-                "metadata": managed_metadata(LIMIT_RANGE, tenant.name, namespace=ns.name, owner=owner, labels=labels),
+                "metadata": managed_metadata(
+                    LIMIT_RANGE, tenant.name, namespace=ns.name, owner=owner, annotations=annotations
+                ),
                 "spec": {"limits": limits},
             }
         )
@@ -169,7 +182,7 @@ def network_policies(
 
 def owner_namespace_creation(tenant: Tenant, owner: OwnerRef | None) -> list[dict[str, Any]]:
     subjects = _subjects(tenant.members.get("owner", Members()))
-    if not subjects:
+    if not subjects or not tenant.owners_create_namespaces:
         return []
     return [
         {
@@ -186,10 +199,35 @@ def owner_namespace_creation(tenant: Tenant, owner: OwnerRef | None) -> list[dic
     ]
 
 
+def template_instances(tenant: Tenant, ns: TenantNamespace, owner: OwnerRef | None) -> list[dict[str, Any]]:
+    """The tenant's mandatory templates, as instances in `ns` (the template engine deploys them)."""
+    return [
+        {
+            "apiVersion": TEMPLATE_INSTANCE_API,
+            "kind": "TemplateInstance",
+            "metadata": managed_metadata(
+                template.name,
+                tenant.name,
+                namespace=ns.name,
+                owner=owner,
+                labels=template.labels,
+                annotations=template.annotations,
+            ),
+            "spec": {
+                "template": template.template,
+                "sync": template.sync,
+                "parameters": [{"name": name, "value": value} for name, value in template.parameters],
+            },
+        }
+        for template in tenant.templates
+    ]
+
+
 def tenant_objects(tenant: Tenant, policy: ClusterPolicy, owner: OwnerRef | None) -> list[dict[str, Any]]:
     """Every object of `tenant`, namespaces first so the namespaced ones have somewhere to go."""
     objects = [namespace(tenant, ns, policy, owner) for ns in tenant.namespaces]
     for ns in tenant.namespaces:
+        objects += template_instances(tenant, ns, owner)
         objects += role_bindings(tenant, ns, policy, owner)
         objects += quota_objects(tenant, ns, owner)
         objects += network_policies(tenant, ns, policy, owner)

@@ -110,10 +110,13 @@ def tenant_from_cr(name: str, spec: Mapping[str, Any], quota: TenantQuota | None
         allowed_host_regex=hosts.allowed_regex if hosts else None,
         deny_wildcard_hosts=bool(hosts and hosts.deny_wildcards),
     )
+    common = parsed.namespaces.metadata.common if parsed.namespaces and parsed.namespaces.metadata else None
     return Tenant(
         name=name,
         members=members,
         namespaces=_namespaces(name, parsed, members),
+        common_labels={**(common.labels if common else {}), MTO_TENANT_LABEL: name},
+        common_annotations=dict(common.annotations) if common else {},
         quota_name=parsed.quota,
         quota=quota,
         policy=policy,

@@ -261,6 +261,20 @@ class Kube:
 
         return await _retrying(collect, self._in_flight)
 
+    async def patch(
+        self, api_version: str, kind: str, name: str, patch: Mapping[str, Any], namespace: str | None = None
+    ) -> Object:
+        """Merge-patch the object (one write); a None value removes that key. Put metadata.resourceVersion in
+        `patch` to make it conditional (409 if the object changed since)."""
+        API_REQUESTS.labels("patch").inc()
+        patched = await _retrying(
+            lambda: self.client.patch(
+                resource_class(api_version, kind), name, dict(patch), namespace=namespace, patch_type=PatchType.MERGE
+            ),
+            self._in_flight,
+        )
+        return _to_dict(patched)
+
     async def patch_status(
         self, api_version: str, kind: str, name: str, status: Mapping[str, Any], namespace: str | None = None
     ) -> Object:
@@ -273,19 +287,6 @@ class Kube:
                 {"status": dict(status)},
                 namespace=namespace,
                 patch_type=PatchType.MERGE,
-            ),
-            self._in_flight,
-        )
-        return _to_dict(patched)
-
-    async def patch(
-        self, api_version: str, kind: str, name: str, patch: Mapping[str, Any], namespace: str | None = None
-    ) -> Object:
-        """JSON merge patch (one write); put metadata.resourceVersion in `patch` to make it conditional (409)."""
-        API_REQUESTS.labels("patch").inc()
-        patched = await _retrying(
-            lambda: self.client.patch(
-                resource_class(api_version, kind), name, dict(patch), namespace=namespace, patch_type=PatchType.MERGE
             ),
             self._in_flight,
         )

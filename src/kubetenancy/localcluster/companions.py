@@ -1,10 +1,12 @@
-"""Processes that run next to a local cluster: the operator, started as `kubetenancy operator run`.
+"""Processes that run next to a local cluster: the operator (`kubetenancy operator run`) and the
+aggregated API server (`kubetenancy apiserver run`).
 
-Used by `kubetenancy dev up`, the test fixtures and the benchmarks, so all three run it the same way.
+Used by `kubetenancy dev up`, the test fixtures and the benchmarks, so all three run them the same way.
 """
 
 from __future__ import annotations
 
+import ssl
 import sys
 from functools import partial
 from pathlib import Path
@@ -13,6 +15,7 @@ from kubetenancy.localcluster.controlplane import Cluster
 from kubetenancy.localcluster.processes import Process, free_port, http_ok, spawn, wait_until
 
 OPERATOR = "operator"
+APISERVER = "apiserver"
 READY_SECONDS = 60.0
 
 
@@ -46,3 +49,36 @@ def start_operator(
         process.stop()
         raise
     return process, url
+
+
+def _admin_context(cluster: Cluster) -> ssl.SSLContext:
+    pki_dir = cluster.state_dir / "pki"
+    context = ssl.create_default_context(cafile=pki_dir / "ca.crt")
+    context.load_cert_chain(pki_dir / "admin.crt", pki_dir / "admin.key")
+    return context
+
+
+def start_apiserver(cluster: Cluster, log_dir: Path, cert_dir: Path, *, port: int | None = None) -> Process:
+    """Run the aggregated API server against `cluster` until the API server serves `tenancy.kiosk.sh`
+    through it. It needs the operator's CRDs; it removes its APIService when it stops.
+
+    Pass the same `port` to a restarted server to keep its APIService unchanged.
+    """
+    process = spawn(
+        APISERVER,
+        [
+            sys.executable, "-m", "kubetenancy", "apiserver", "run",
+            f"--kubeconfig={cluster.kubeconfig()}", f"--cert-dir={cert_dir}", f"--port={port or free_port()}",
+            "--unregister-on-exit",
+        ],
+        log_dir / "apiserver.log",
+    )  # fmt: skip
+    served = f"{cluster.server}/apis/tenancy.kiosk.sh/v1alpha1"
+    try:
+        wait_until(
+            process, partial(http_ok, served, _admin_context(cluster)), READY_SECONDS, "serving tenancy.kiosk.sh"
+        )
+    except BaseException:
+        process.stop()
+        raise
+    return process

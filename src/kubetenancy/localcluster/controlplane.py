@@ -38,6 +38,9 @@ CONTROLLERS = (
     "serviceaccount-token-controller",
     "root-ca-certificate-publisher-controller",
     "clusterrole-aggregation-controller",
+    # Deployments make ReplicaSets and ReplicaSets make Pods (which stay Pending: no scheduler, no kubelet).
+    "deployment-controller",
+    "replicaset-controller",
 )
 ADMISSION_PLUGINS = (
     "NamespaceLifecycle",

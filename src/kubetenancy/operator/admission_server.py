@@ -21,8 +21,8 @@ from aiohttp import web
 from kubetenancy.admission import Decision, Request
 from kubetenancy.admission.registry import Registered
 from kubetenancy.admission.view import TenancyView
-from kubetenancy.operator.http import start_site
 from kubetenancy.operator.probes import ADMISSION_REVIEWS, ADMISSION_SECONDS
+from kubetenancy.serving import start_site
 
 Handler = Callable[[Request], Awaitable[Decision]]
 log = logging.getLogger(__name__)

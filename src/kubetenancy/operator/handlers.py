@@ -18,26 +18,34 @@ from kubetenancy.admission.view import TenancyView
 from kubetenancy.api import crd_manifests
 from kubetenancy.desired import webhooks
 from kubetenancy.desired.cluster import static_objects
+from kubetenancy.frontdoors.claims import namespace_owner
 from kubetenancy.k8s import Kube, applier, ensure_crds
-from kubetenancy.model import MANAGED_BY, TENANT_LABEL
+from kubetenancy.model import INITIALIZING, MANAGED_BY, TENANT_LABEL
+from kubetenancy.operator.account_quotas import AccountQuotaReporter
 from kubetenancy.operator.admission_server import AdmissionServer, Handler, rules_handler
 from kubetenancy.operator.config import OperatorConfig
 from kubetenancy.operator.multicluster import register_multicluster_handlers
 from kubetenancy.operator.probes import Probes
 from kubetenancy.operator.quota_ledger import QuotaLedger
+from kubetenancy.operator.tenant_sources import SOURCES
 from kubetenancy.operator.tenants import QUOTA_API, TenantReconciler
 from kubetenancy.operator.webhook_server import client_config, server_context
 
 GROUP = "tenantoperator.stakater.com"
 
 
-def _register_tenant_handlers(registry: kopf.OperatorRegistry, reconciler: TenantReconciler) -> None:
-    @kopf.on.event(GROUP, "v1beta3", "tenants", registry=registry)
-    async def tenant_changed(**kwargs: Any) -> None:
-        if kwargs["type"] == "DELETED":
-            reconciler.forget(kwargs["name"])
-        else:
-            await reconciler.reconcile(kwargs["name"], body=dict(kwargs["body"]))
+def _register_tenant_handlers(
+    registry: kopf.OperatorRegistry, reconciler: TenantReconciler, usage: AccountQuotaReporter
+) -> None:
+    for source in SOURCES:
+        group, _, version = source.api_version.rpartition("/")
+
+        @kopf.on.event(group, version, source.kind, registry=registry, param=source)
+        async def tenant_changed(**kwargs: Any) -> None:
+            if kwargs["type"] == "DELETED":
+                reconciler.forget(kwargs["name"])
+            else:
+                await reconciler.reconcile(kwargs["name"], source=kwargs["param"], body=dict(kwargs["body"]))
 
     @kopf.on.event(GROUP, "v1beta1", "quotas", registry=registry)
     async def quota_changed(**kwargs: Any) -> None:
@@ -46,16 +54,29 @@ def _register_tenant_handlers(registry: kopf.OperatorRegistry, reconciler: Tenan
             for tenant in reconciler.view.tenants_using_quota(kwargs["name"]):
                 await reconciler.reconcile(tenant)
 
+    @kopf.on.event("config.kiosk.sh", "v1alpha1", "accountquotas", registry=registry)
+    async def account_quota_changed(**kwargs: Any) -> None:
+        deleted = kwargs["type"] == "DELETED"
+        spec = None if deleted else dict(kwargs["body"].get("spec") or {})
+        for account in reconciler.account_quota_seen(kwargs["name"], spec):
+            await reconciler.reconcile(account)
+        if not deleted:
+            await usage.report(kwargs["name"])
+
     @kopf.on.event(GROUP, "v1beta1", "integrationconfigs", registry=registry)
     async def config_changed(**kwargs: Any) -> None:
         await reconciler.refresh_policy()
-        for tenant in await reconciler.all_tenants():
-            await reconciler.reconcile(tenant)
+        for source, tenant in await reconciler.all_tenants():
+            await reconciler.reconcile(tenant, source=source)
 
     @kopf.on.event("v1", "namespaces", registry=registry)
     async def namespace_changed(**kwargs: Any) -> None:
         deleted = kwargs["type"] == "DELETED" or bool(kwargs["meta"].get("deletionTimestamp"))
-        for tenant in reconciler.namespace_seen(kwargs["name"], dict(kwargs["labels"]), deleted=deleted):
+        name, labels = kwargs["name"], dict(kwargs["labels"])
+        tenants = reconciler.namespace_seen(name, labels, deleted=deleted)
+        if reconciler.namespace_initializing(name, not deleted and INITIALIZING in kwargs["annotations"]):
+            tenants.append(namespace_owner(labels) or "")
+        for tenant in dict.fromkeys(t for t in tenants if t):
             await reconciler.reconcile(tenant)
 
     managed: dict[str, Any] = {**MANAGED_BY, TENANT_LABEL: kopf.PRESENT}
@@ -64,8 +85,15 @@ def _register_tenant_handlers(registry: kopf.OperatorRegistry, reconciler: Tenan
 
         @kopf.on.event(group, version, kind, labels=managed, registry=registry)
         async def managed_object_changed(**kwargs: Any) -> None:
+            tenant, body = kwargs["labels"][TENANT_LABEL], kwargs["body"]
+            if body.get("kind") == "TemplateInstance":
+                deployed = kwargs["type"] != "DELETED" and (body.get("status") or {}).get("status") == "Deployed"
+                if reconciler.template_instance_seen(kwargs["namespace"], kwargs["name"], deployed):
+                    await reconciler.reconcile(tenant)
             if kwargs["type"] == "DELETED":  # drift: someone removed an object the tenant needs
-                await reconciler.reconcile(kwargs["labels"][TENANT_LABEL], repair=True)
+                await reconciler.reconcile(tenant, repair=True)
+            elif body.get("kind") == "ResourceQuota":
+                await usage.namespace_used(tenant, kwargs["namespace"], body.get("status") or {})
 
 
 def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegistry:
@@ -126,6 +154,6 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         await probes.stop()
         await kube.close()
 
-    _register_tenant_handlers(kopf_registry, reconciler)
+    _register_tenant_handlers(kopf_registry, reconciler, AccountQuotaReporter(kube, view))
     register_multicluster_handlers(kopf_registry, kube, config)
     return kopf_registry

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
-from kubetenancy.operator.http import start_site
+from kubetenancy.serving import start_site
 
 ADMISSION_REVIEWS = Counter(
     "kubetenancy_admission_reviews",

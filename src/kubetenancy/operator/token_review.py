@@ -21,7 +21,7 @@ from kubetenancy.cloud import aws_auth, sts
 from kubetenancy.cloud.arn import Caller
 from kubetenancy.cloud.token import TOKEN_PREFIX, TokenRejected, check
 from kubetenancy.k8s import Kube
-from kubetenancy.operator.http import start_site
+from kubetenancy.serving import start_site
 
 log = logging.getLogger(__name__)
 

@@ -29,13 +29,7 @@ def serving_hosts(config: OperatorConfig) -> tuple[str, ...]:
 
 def ensure_certificates(config: OperatorConfig) -> tuple[Path, Path, Path]:
     """(CA file, certificate file, key file) for the webhook server, made if missing."""
-    directory = config.cert_dir
-    ca_file, cert_file, key_file = directory / "ca.crt", directory / "webhook.crt", directory / "webhook.key"
-    if not (ca_file.exists() and cert_file.exists() and key_file.exists()):
-        ca = pki.new_ca("kubetenancy-webhook-ca")
-        ca.write(directory, "ca")
-        pki.issue(ca, "kubetenancy-webhook", hosts=serving_hosts(config), server=True).write(directory, "webhook")
-    return ca_file, cert_file, key_file
+    return pki.serving_certificates(config.cert_dir, "webhook", serving_hosts(config))
 
 
 def server_context(config: OperatorConfig) -> ssl.SSLContext:

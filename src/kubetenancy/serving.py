@@ -1,4 +1,4 @@
-"""Starting the operator's small aiohttp servers (probes, admission, TokenReview) the same way."""
+"""Starting kubetenancy's small aiohttp servers (probes, admission, TokenReview, aggregated API) one way."""
 
 from __future__ import annotations
 

@@ -1,0 +1,121 @@
+"""Reading a resource of the aggregated API: list, get and watch over the API server's objects, each
+filtered to what the caller may see. Writes are each resource's own (spaces.py, accounts.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from kubetenancy.apiserver import objects
+from kubetenancy.apiserver.access import AccessReviews
+from kubetenancy.apiserver.membership import Membership
+from kubetenancy.apiserver.objects import Served
+from kubetenancy.apiserver.visibility import Caller
+from kubetenancy.apiserver.watching import Event, filtered
+from kubetenancy.k8s.passthrough import Passthrough
+
+Object = dict[str, Any]
+PASSED_ON = ("labelSelector", "fieldSelector", "resourceVersion", "resourceVersionMatch", "timeoutSeconds",
+             "allowWatchBookmarks")  # fmt: skip
+"""Query parameters that mean the same for the view as for the objects behind it."""
+
+
+class ApiStatusError(Exception):
+    """Answer the client with this Status (its `code` is the HTTP status)."""
+
+    def __init__(self, status: Object) -> None:
+        super().__init__(status.get("message", ""))
+        self.status = status
+
+
+class FilteredView:
+    """The objects at `path`, shown as `served`, to callers who may see them."""
+
+    def __init__(
+        self,
+        served: Served,
+        path: str,
+        admin_resource: tuple[str, str],
+        api: Passthrough,
+        access: AccessReviews,
+        membership: Membership,
+    ) -> None:
+        self.served = served
+        self.path = path
+        self.admin_resource = admin_resource
+        """(group, resource) whose cluster-wide list right lets a caller see every object."""
+        self.api = api
+        self.access = access
+        self.membership = membership
+
+    # -- what each resource says ----------------------------------------------------------------
+
+    def visible(self, caller: Caller, obj: Object) -> bool:
+        raise NotImplementedError
+
+    def show(self, obj: Object) -> Object:
+        raise NotImplementedError
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def sees_all(self, caller: Caller) -> bool:
+        group, resource = self.admin_resource
+        return await self.access.allowed(caller, "list", group, resource)
+
+    async def _filter(self, caller: Caller) -> Callable[[Object], bool]:
+        if await self.sees_all(caller):
+            return lambda _: True
+        return lambda obj: self.visible(caller, obj)
+
+    async def _upstream_list(self, params: Mapping[str, str]) -> Object:
+        code, listing = await self.api.request("GET", self.path, params=params)
+        if code != 200:
+            raise ApiStatusError(listing)
+        return listing
+
+    async def list(self, caller: Caller, params: Mapping[str, str]) -> tuple[list[Object], str]:
+        passed = {k: v for k, v in params.items() if k in PASSED_ON}
+        listing = await self._upstream_list(passed)
+        visible = await self._filter(caller)
+        items = [self.show(item) for item in listing.get("items") or [] if visible(item)]
+        return items, listing["metadata"].get("resourceVersion", "")
+
+    async def get(self, caller: Caller, name: str) -> Object:
+        return self.show(await self.get_raw(caller, name))
+
+    async def get_raw(self, caller: Caller, name: str) -> Object:
+        """The stored object, if the caller may see it; NotFound otherwise (existence is not leaked)."""
+        code, obj = await self.api.request("GET", f"{self.path}/{name}")
+        if code == 404:
+            raise ApiStatusError(objects.not_found(self.served, name))
+        if code != 200:
+            raise ApiStatusError(obj)
+        if not (await self._filter(caller))(obj):
+            raise ApiStatusError(objects.not_found(self.served, name))
+        return obj
+
+    async def watch(self, caller: Caller, params: Mapping[str, str]) -> AsyncIterator[Event]:
+        """Check and prepare the watch (errors surface here, before any event), then relay its events."""
+        passed = {k: v for k, v in params.items() if k in PASSED_ON}
+        visible = await self._filter(caller)
+        known: dict[str, Object] = {}
+        if passed.get("resourceVersion", "0") != "0":
+            # The client holds a list from that version: learn what it holds, so that what leaves its view
+            # is reported as deleted.
+            selectors = {k: v for k, v in passed.items() if k in ("labelSelector", "fieldSelector")}
+            listing = await self._upstream_list(selectors)
+            known = {item["metadata"]["name"]: item for item in listing.get("items") or []}
+        return self._relay(passed, visible, known)
+
+    async def _relay(
+        self, params: Mapping[str, str], visible: Callable[[Object], bool], known: dict[str, Object]
+    ) -> AsyncIterator[Event]:
+        async for kind, obj in filtered(self.api, self.path, params, visible, known, self.membership):
+            if kind == "ERROR":
+                yield kind, obj
+            elif kind == "BOOKMARK":
+                metadata = {"resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
+                yield kind, {"apiVersion": objects.API_VERSION, "kind": self.served.kind, "metadata": metadata}
+            else:
+                yield kind, self.show(obj)
