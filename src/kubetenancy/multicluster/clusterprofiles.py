@@ -88,6 +88,7 @@ class ClusterProfileReconciler(Reconciler):
         }
 
     async def withdraw(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        await self.registry.load()  # a cluster the registry does not know yet would be taken as gone
         self._references.pop(obj["metadata"]["name"], None)
         previous = entries(obj.get("status"))
         try:

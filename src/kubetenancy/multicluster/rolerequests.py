@@ -107,6 +107,7 @@ class RoleRequestReconciler(Reconciler):
         return status_of(matching, info, None)
 
     async def withdraw(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        await self.registry.load()  # a cluster the registry does not know yet would be taken as gone
         previous = entries(obj.get("status"))
         try:
             admin = Admin.of(RoleRequestSpec.model_validate(obj.get("spec") or {}))
