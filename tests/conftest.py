@@ -1,7 +1,8 @@
 """Fixtures on a real local control plane: one per test session, a fresh namespace per test.
 
-The control plane has two clusters (for the isolation tests) and the default named test users. Tests
-get clients for the admin, for a token user, and for anyone through impersonation.
+The control plane has three clusters (the first is the management cluster of the multi-cluster tests, the
+others their managed clusters) and the default named test users. Tests get clients for the admin, for a
+token user, and for anyone through impersonation.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from kubetenancy import pki
 from kubetenancy.k8s import Identity, Kube
 from kubetenancy.localcluster.companions import start_apiserver, start_operator
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
-from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
+from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries, ensure_helm
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
 from tests.support.kubectl import Kubectl
 from tests.support.moto_aws import MotoAws, moto_aws
@@ -28,6 +29,12 @@ from tests.support.moto_aws import MotoAws, moto_aws
 @pytest.fixture(scope="session")
 def binaries() -> Binaries:
     return ensure_binaries()
+
+
+@pytest.fixture(scope="session")
+def helm() -> Path:
+    """The pinned helm binary (built on first use), as the operator runs it."""
+    return ensure_helm()
 
 
 @pytest.fixture(scope="session")
@@ -73,8 +80,8 @@ def aws_authenticator(tmp_path_factory: pytest.TempPathFactory, aws: MotoAws) ->
 
 @pytest.fixture(scope="session")
 def control_plane(binaries: Binaries, aws_authenticator: Authenticator) -> Iterator[ControlPlane]:
-    """Two clusters; the first sends tokens it does not know to the EKS-token authenticator."""
-    plane = ControlPlane(aws_authenticator.state_dir, clusters=2, token_webhook=aws_authenticator.webhook)
+    """Three clusters; the first sends tokens it does not know to the EKS-token authenticator."""
+    plane = ControlPlane(aws_authenticator.state_dir, clusters=3, token_webhook=aws_authenticator.webhook)
     plane.start(binaries)
     yield plane
     plane.stop()
@@ -131,8 +138,8 @@ async def namespace(request: pytest.FixtureRequest, admin: Kube) -> AsyncIterato
 
 
 @pytest.fixture(scope="session")
-def operator(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The operator running against the first cluster; yields the base URL of its probes."""
+def operator(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory, helm: Path) -> Iterator[str]:
+    """The operator running against the first cluster (with the pinned helm); yields the base URL of its probes."""
     workdir = tmp_path_factory.mktemp("operator")
     process, url = start_operator(control_plane.cluster(), workdir, workdir / "certs")
     yield url

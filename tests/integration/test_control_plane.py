@@ -100,7 +100,7 @@ async def test_garbage_collector_removes_dependents(admin: Kube, namespace: str)
 
 
 async def test_clusters_on_one_etcd_do_not_see_each_other(control_plane: ControlPlane) -> None:
-    first, second = control_plane.clusters
+    first, second = control_plane.clusters[:2]
     async with Kube(first.kubeconfig()) as one, Kube(second.kubeconfig()) as two:
         await one.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "only-in-cluster-1"}})
         await two.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "only-in-cluster-2"}})

@@ -57,10 +57,17 @@ class Decision:
     message: str = ""
     code: int = 403
     reason: str = "Forbidden"
+    patch: tuple[dict[str, Any], ...] = ()
+    """JSON Patch operations a mutating webhook applies to the object (allowed decisions only)."""
 
     @classmethod
     def allow(cls) -> Decision:
         return cls(True)
+
+    @classmethod
+    def mutate(cls, patch: list[dict[str, Any]]) -> Decision:
+        """Allowed once the object is changed by these JSON Patch (RFC 6902) operations."""
+        return cls(True, patch=tuple(patch))
 
     @classmethod
     def deny(cls, message: str) -> Decision:

@@ -1,5 +1,5 @@
 """The ordered list of webhooks and the rules each runs: one source for the server's routing and for the
-ValidatingWebhookConfiguration. The first rule that denies decides.
+webhook configurations. The first rule that denies decides.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.managed_objects import managed_objects_are_read_only
 from kubetenancy.admission.namespace_tenancy import namespace_stays_in_tenant
 from kubetenancy.admission.quota_in_use import quota_not_in_use
+from kubetenancy.admission.tenant_admin_labels import stamp_tenant_admin
 from kubetenancy.admission.tenant_name_unique import tenant_name_must_be_free
 from kubetenancy.admission.tenant_namespaces_unclaimed import namespaces_must_be_free
 from kubetenancy.admission.tenant_quota_exists import quota_must_exist
@@ -22,6 +23,7 @@ from kubetenancy.admission.workloads import workload_follows_tenant_policy
 from kubetenancy.api import kiosk_templates, tenantoperator_templates
 from kubetenancy.api.crd import ServedKind
 from kubetenancy.api.kiosk import ACCOUNT_QUOTA_V1ALPHA1, ACCOUNT_V1ALPHA1
+from kubetenancy.api.sveltos import CLUSTER_PROFILE_V1BETA1, ROLE_REQUEST_V1BETA1, SVELTOS_CLUSTER_V1BETA1
 from kubetenancy.api.tenantoperator import INTEGRATION_CONFIG_V1BETA1, QUOTA_V1BETA1, TENANT_V1BETA3
 from kubetenancy.desired.tenant import POLICY_LABEL
 from kubetenancy.desired.webhooks import (
@@ -48,9 +50,12 @@ class Registered:
     rules: tuple[Rule, ...]
 
 
-def _typed(kind: ServedKind) -> Rule:
+def _typed(*kinds: ServedKind) -> Rule:
+    by_kind = {(kind.group, kind.kind): kind for kind in kinds}
+
     def check(request: Request, view: TenancyView) -> Decision:
-        return Decision.allow() if request.operation == "DELETE" else validate_spec(request, kind)
+        kind = by_kind.get((request.group, request.kind))
+        return Decision.allow() if request.operation == "DELETE" or kind is None else validate_spec(request, kind)
 
     return check
 
@@ -122,6 +127,31 @@ def registry(operator_namespace: str) -> list[Registered]:
                 why="only Templates depend on it; a bad validation regex or manifest would fail every instance",
             ),
             (lambda request, view: validate_spec(request, TEMPLATES[request.group]),),
+        ),
+        Registered(
+            crd(
+                name="sveltos.kubetenancy.dev",
+                path="/validate/sveltos",
+                rules=tuple(
+                    _served(kind, WRITE)
+                    for kind in (SVELTOS_CLUSTER_V1BETA1, ROLE_REQUEST_V1BETA1, CLUSTER_PROFILE_V1BETA1)
+                ),
+                why="only SveltosClusters, RoleRequests and ClusterProfiles depend on it; features kubetenancy does "
+                "not serve are refused instead of silently dropped",
+            ),
+            (_typed(SVELTOS_CLUSTER_V1BETA1, ROLE_REQUEST_V1BETA1, CLUSTER_PROFILE_V1BETA1),),
+        ),
+        Registered(
+            WebhookSpec(
+                name="tenant-admin-labels.kubetenancy.dev",
+                path="/mutate/clusterprofiles",
+                rules=(_served(CLUSTER_PROFILE_V1BETA1, WRITE),),
+                failure_policy="Fail",
+                why="only ClusterProfiles depend on it; failing open would let a tenant's unlabelled profile deploy "
+                "with the platform admin's rights",
+                mutating=True,
+            ),
+            (stamp_tenant_admin,),
         ),
         Registered(
             WebhookSpec(

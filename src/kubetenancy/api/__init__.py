@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from kubetenancy.api import kiosk, kiosk_templates, tenantoperator, tenantoperator_templates
+from kubetenancy.api import kiosk, kiosk_templates, sveltos, tenantoperator, tenantoperator_templates
 from kubetenancy.api.crd import ServedKind, crd_manifest
 
 SERVED_CRDS: tuple[tuple[ServedKind, ...], ...] = (
@@ -16,6 +16,10 @@ SERVED_CRDS: tuple[tuple[ServedKind, ...], ...] = (
     (tenantoperator_templates.TEMPLATE_V1ALPHA1,),
     (tenantoperator_templates.TEMPLATE_INSTANCE_V1ALPHA1,),
     (tenantoperator_templates.TEMPLATE_GROUP_INSTANCE_V1ALPHA1,),
+    (sveltos.SVELTOS_CLUSTER_V1BETA1,),
+    (sveltos.CAPI_CLUSTER_V1BETA1,),
+    (sveltos.ROLE_REQUEST_V1BETA1,),
+    (sveltos.CLUSTER_PROFILE_V1BETA1,),
 )
 """Every CRD kubetenancy serves, each as its versions (the last one is stored)."""
 

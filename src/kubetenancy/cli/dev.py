@@ -17,14 +17,15 @@ from kubetenancy import pki
 from kubetenancy.localcluster import versions
 from kubetenancy.localcluster.companions import OPERATOR, start_apiserver, start_operator
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
-from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
+from kubetenancy.localcluster.gobuild import HELM, Binaries, ensure_binaries, ensure_helm
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
 
 app = typer.Typer(no_args_is_help=True, help="A local control plane: etcd, kube-apiserver, controller manager.")
 console = Console(stderr=True)
 
 
-def _binaries() -> Binaries:
+def _binaries(*, with_helm: bool = True) -> Binaries:
+    """The control plane's binaries and (for the operator's ClusterProfiles) helm, built on first use."""
     with Progress(
         TextColumn("building {task.description}"),
         BarColumn(),
@@ -41,7 +42,10 @@ def _binaries() -> Binaries:
                 tasks[name] = progress.add_task(name, total=total)
             progress.update(tasks[name], completed=done, total=total)
 
-        return ensure_binaries(report)
+        binaries = ensure_binaries(report)
+        if with_helm:
+            ensure_helm(report)
+        return binaries
 
 
 def _running_plane() -> ControlPlane:
@@ -90,10 +94,11 @@ def _start_operator(plane: ControlPlane) -> None:
 
 @app.command()
 def build() -> None:
-    """Build (first time only) the pinned etcd and Kubernetes binaries and print where they are."""
+    """Build (first time only) the pinned etcd, Kubernetes and Helm binaries and print where they are."""
     binaries = _binaries()
     for name, path in vars(binaries).items():
         typer.echo(f"{name.replace('_', '-')}: {path}")
+    typer.echo(f"helm: {HELM.binary('helm')}")
 
 
 @app.command()
@@ -110,7 +115,7 @@ def up(
     ] = None,
 ) -> None:
     """Start the control plane (building it the first time) unless it already runs; idempotent."""
-    binaries = _binaries()
+    binaries = _binaries(with_helm=operator)
     plane = ControlPlane.load(versions.state_dir())
     if plane is None or not plane.running() or len(plane.clusters) != clusters:
         previous = ControlPlane.load(versions.state_dir())

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from kubetenancy.localcluster.gobuild import BuildError, ensure_helm
 from kubetenancy.operator.config import OperatorConfig
 from kubetenancy.operator.run import run as run_operator
 
@@ -48,8 +49,25 @@ def run(
     config_namespace: Annotated[
         str, typer.Option(help="Namespace of the IntegrationConfig tenant-operator-config.")
     ] = "multi-tenant-operator",
+    helm: Annotated[
+        Path | None,
+        typer.Option(help="helm binary for ClusterProfiles' charts; default: the pinned one (built on first use)."),
+    ] = None,
+    cluster_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds one managed cluster may take per pass before it is failed.")
+    ] = 30.0,
+    cluster_concurrency: Annotated[int, typer.Option(min=1, help="Managed clusters worked on at the same time.")] = 8,
+    resync_seconds: Annotated[
+        float, typer.Option(min=1, help="Period of the pass that probes clusters, renews tokens, re-checks all.")
+    ] = 60.0,
+    work_dir: Annotated[Path | None, typer.Option(help="Scratch space for Helm; default: <cert-dir>-work.")] = None,
 ) -> None:
     """Run the operator in the foreground: CRDs, admission webhooks, reconcilers."""
+    if helm is None:
+        try:
+            helm = ensure_helm()
+        except BuildError as error:  # charts then fail with a status saying so; everything else works
+            typer.echo(f"warning: no helm, ClusterProfiles' charts will fail: {error}", err=True)
     run_operator(
         OperatorConfig(
             kubeconfig=kubeconfig,
@@ -62,5 +80,10 @@ def run(
             probe_port=probe_port,
             bypassed_groups=frozenset(g.strip() for g in bypassed_groups.split(",") if g.strip()),
             config_namespace=config_namespace,
+            helm=helm,
+            cluster_timeout=cluster_timeout,
+            cluster_concurrency=cluster_concurrency,
+            resync_seconds=resync_seconds,
+            work_dir=work_dir or cert_dir.with_name(f"{cert_dir.name}-work"),
         )
     )

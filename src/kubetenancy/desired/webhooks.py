@@ -1,7 +1,9 @@
-"""The ValidatingWebhookConfiguration: which requests reach which webhook, and what happens if it is down.
+"""The webhook configurations: which requests reach which webhook, and what happens if it is down.
 
-Every webhook is scoped: namespaced ones only see tenant namespaces (by label), so `kube-system`, the
-operator's namespace and non-tenant namespaces never depend on the operator.
+Validating webhooks go in a ValidatingWebhookConfiguration, mutating ones (JSON Patch answers) in a
+MutatingWebhookConfiguration, both named `kubetenancy`. Every webhook is scoped: namespaced ones only see
+tenant namespaces (by label) or kubetenancy's own kinds, so `kube-system`, the operator's namespace and
+non-tenant namespaces never depend on the operator.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class WebhookSpec:
     side_effects: Literal["None", "NoneOnDryRun"] = "None"
     bypassable: bool = True
     """Whether bypassed groups and privileged users skip it."""
+    mutating: bool = False
+    """Whether it may change objects (a MutatingWebhookConfiguration entry) instead of only judging them."""
 
 
 def rule(group: str, version: str, resources: list[str], operations: list[str], scope: str = "*") -> dict[str, Any]:
@@ -52,7 +56,19 @@ MANAGED_OBJECTS = {"matchLabels": dict(MANAGED_BY)}
 
 
 def configuration(specs: list[WebhookSpec], client_config: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
-    """The configuration object; `client_config(path)` says how the API server reaches a path."""
+    """The ValidatingWebhookConfiguration; `client_config(path)` says how the API server reaches a path."""
+    return _configuration("ValidatingWebhookConfiguration", [s for s in specs if not s.mutating], client_config)
+
+
+def configurations(specs: list[WebhookSpec], client_config: Callable[[str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """The validating and the mutating configuration."""
+    mutating = _configuration("MutatingWebhookConfiguration", [s for s in specs if s.mutating], client_config)
+    return [configuration(specs, client_config), mutating]
+
+
+def _configuration(
+    kind: str, specs: list[WebhookSpec], client_config: Callable[[str], dict[str, Any]]
+) -> dict[str, Any]:
     webhooks = []
     for spec in specs:
         webhook: dict[str, Any] = {
@@ -69,10 +85,12 @@ def configuration(specs: list[WebhookSpec], client_config: Callable[[str], dict[
             webhook["namespaceSelector"] = spec.namespace_selector
         if spec.object_selector is not None:
             webhook["objectSelector"] = spec.object_selector
+        if spec.mutating:
+            webhook["reinvocationPolicy"] = "Never"
         webhooks.append(webhook)
     return {
         "apiVersion": "admissionregistration.k8s.io/v1",
-        "kind": "ValidatingWebhookConfiguration",
+        "kind": kind,
         "metadata": {"name": CONFIGURATION_NAME, "labels": dict(MANAGED_BY)},
         "webhooks": webhooks,
     }

@@ -8,6 +8,7 @@ from kubetenancy.k8s.client import (
     Identity,
     Kube,
     Object,
+    explain,
     register_custom_resource,
 )
 from kubetenancy.k8s.crds import ensure_crds
@@ -21,5 +22,6 @@ __all__ = [
     "Object",
     "applier",
     "ensure_crds",
+    "explain",
     "register_custom_resource",
 ]

@@ -1,14 +1,15 @@
 """The one applier: server-side apply a desired set, and prune what was ours but is no longer wanted.
 
-Ownership is by label (managed-by kubetenancy plus the tenant label); only kinds listed in `PRUNABLE`
-are ever deleted, and Namespaces are not among them: a tenant's namespaces and their data are never
-deleted here (namespace purge is left to the garbage collector through owner references).
+Ownership is by label (managed-by kubetenancy plus the tenant label, or the labels a caller selects by);
+only the kinds the caller lists (`PRUNABLE` for tenants) are ever deleted, and Namespaces are never among
+them: a tenant's namespaces and their data are never deleted here (namespace purge is left to the garbage
+collector through owner references).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubetenancy.k8s.client import Kube, Object
@@ -37,7 +38,7 @@ def _selector(tenant: str) -> dict[str, str]:
     return {**MANAGED_BY, TENANT_LABEL: tenant}
 
 
-async def _apply_all(kube: Kube, objects: Sequence[Object]) -> None:
+async def apply_all(kube: Kube, objects: Sequence[Object]) -> None:
     """Namespaces first (others live in them), then the rest with bounded concurrency."""
     namespaces = [o for o in objects if o["kind"] == "Namespace"]
     others = [o for o in objects if o["kind"] != "Namespace"]
@@ -51,24 +52,38 @@ async def _apply_all(kube: Kube, objects: Sequence[Object]) -> None:
         await asyncio.gather(*(apply(o) for o in batch))
 
 
-async def live_keys(kube: Kube, tenant: str) -> set[Key]:
-    """Every prunable object currently labelled as kubetenancy's for `tenant`."""
+async def selected_keys(
+    kube: Kube, selector: Mapping[str, str], kinds: Sequence[tuple[str, str]] = PRUNABLE
+) -> set[Key]:
+    """Every object of `kinds` carrying all the `selector` labels."""
     found: set[Key] = set()
-    for api_version, kind in PRUNABLE:
-        for obj in await kube.list(api_version, kind, labels=_selector(tenant)):
+    for api_version, kind in kinds:
+        for obj in await kube.list(api_version, kind, labels=selector):
             found.add((api_version, kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]))
     return found
 
 
+async def live_keys(kube: Kube, tenant: str) -> set[Key]:
+    """Every prunable object currently labelled as kubetenancy's for `tenant`."""
+    return await selected_keys(kube, _selector(tenant))
+
+
+async def sync_selected(
+    kube: Kube, objects: Sequence[Object], selector: Mapping[str, str], kinds: Sequence[tuple[str, str]]
+) -> None:
+    """Apply every object, then delete those of `kinds` labelled with `selector` that are not among them."""
+    await apply_all(kube, objects)
+    wanted = {key(o) for o in objects}
+    for api_version, kind, namespace, name in (await selected_keys(kube, selector, kinds)) - wanted:
+        await kube.delete(api_version, kind, name, namespace or None)
+
+
 async def sync(kube: Kube, tenant: str, objects: Sequence[Object], *, prune: bool = True) -> None:
     """Apply every object, then (unless `prune` is off) delete ours that the desired set no longer has."""
-    await _apply_all(kube, objects)
-    if not prune:
-        return
-    wanted = {key(o) for o in objects}
-    stale = (await live_keys(kube, tenant)) - wanted
-    for api_version, kind, namespace, name in stale:
-        await kube.delete(api_version, kind, name, namespace or None)
+    if prune:
+        await sync_selected(kube, objects, _selector(tenant), PRUNABLE)
+    else:
+        await apply_all(kube, objects)
 
 
 async def repair(kube: Kube, tenant: str, objects: Sequence[Object], namespaces: set[str]) -> None:
@@ -82,4 +97,4 @@ async def repair(kube: Kube, tenant: str, objects: Sequence[Object], namespaces:
         elif key(obj) not in live:
             missing.append(obj)
     if missing:
-        await _apply_all(kube, missing)
+        await apply_all(kube, missing)

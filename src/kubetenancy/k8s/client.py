@@ -2,7 +2,8 @@
 
 `Kube` wraps lightkube's async client: objects go in and come out as plain dicts (what our pure
 `desired` functions return), writes are server-side applies under kubetenancy's field manager, and a
-client can act as another user through impersonation headers (as `kubectl --as` does).
+client can act as another user through impersonation headers (as `kubectl --as` does). A client is made
+from a kubeconfig file or from one held in memory (a managed cluster's, read from a Secret).
 """
 
 from __future__ import annotations
@@ -21,13 +22,27 @@ from lightkube.config import client_adapter
 from lightkube.config.models import User
 from lightkube.core.exceptions import LoadResourceError
 from lightkube.core.resource import NamespacedResource, Resource
-from lightkube.generic_resource import create_global_resource, create_namespaced_resource
+from lightkube.generic_resource import (
+    async_load_in_cluster_generic_resources,
+    create_global_resource,
+    create_namespaced_resource,
+)
+from lightkube.resources.core_v1 import ServiceAccount
 from lightkube.types import PatchType
 from prometheus_client import Counter
 
 from kubetenancy.api import SERVED_CRDS
 
-__all__ = ["FIELD_MANAGER", "RETRYABLE_ERRORS", "ApiError", "Identity", "Kube", "Object", "register_custom_resource"]
+__all__ = [
+    "FIELD_MANAGER",
+    "RETRYABLE_ERRORS",
+    "ApiError",
+    "Identity",
+    "Kube",
+    "Object",
+    "explain",
+    "register_custom_resource",
+]
 
 FIELD_MANAGER = "kubetenancy"
 MAX_IN_FLIGHT = 32
@@ -115,26 +130,50 @@ def resource_class(api_version: str, kind: str) -> Any:
     return loaded
 
 
+def _known(api_version: str, kind: str) -> bool:
+    try:
+        resource_class(api_version, kind)
+    except KeyError:
+        return False
+    return True
+
+
 class Kube:
     """An async client for one cluster, optionally impersonating someone."""
 
     def __init__(
-        self, kubeconfig: Path | None = None, *, identity: Identity | None = None, token: str | None = None
+        self,
+        kubeconfig: Path | Mapping[str, Any] | None = None,
+        *,
+        identity: Identity | None = None,
+        token: str | None = None,
+        timeout: float | None = None,
     ) -> None:
-        """`token` replaces the kubeconfig user's credentials (e.g. an EKS token)."""
-        config = KubeConfig.from_file(kubeconfig) if kubeconfig else KubeConfig.from_env()
+        """`kubeconfig`: a file, or a parsed kubeconfig; `token` replaces the kubeconfig user's credentials
+        (e.g. an EKS token); `timeout` bounds each request in seconds (lightkube's default is 10)."""
+        if isinstance(kubeconfig, Mapping):
+            config = KubeConfig.from_dict(dict(kubeconfig))
+        else:
+            config = KubeConfig.from_file(kubeconfig) if kubeconfig else KubeConfig.from_env()
         single = config.get()
         if single is not None and token is not None:
             single = single._replace(user=User(token=token))
         if single is None:
-            raise ValueError(f"kubeconfig {kubeconfig or '$KUBECONFIG'} has no current context")
+            where = "the kubeconfig given" if isinstance(kubeconfig, Mapping) else kubeconfig or "$KUBECONFIG"
+            raise ValueError(f"{where} has no current context")
         transport = None
         if identity is not None:
             assert single.user is not None, "the kubeconfig names no user"
             verify = client_adapter.verify_cluster(single.cluster, single.user, single.abs_file)
             transport = _Impersonating(httpx2.AsyncHTTPTransport(verify=verify), identity)
         self.server = single.cluster.server
-        self.client = AsyncClient(single, field_manager=FIELD_MANAGER, transport=transport, lazy=True)
+        self.client = AsyncClient(
+            single,
+            field_manager=FIELD_MANAGER,
+            transport=transport,
+            lazy=True,
+            timeout=httpx2.Timeout(timeout) if timeout is not None else None,
+        )
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     async def __aenter__(self) -> Kube:
@@ -145,6 +184,15 @@ class Kube:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+    async def learn_kinds(self, objects: Sequence[Mapping[str, Any]]) -> None:
+        """Make sure every object's kind is known, reading the cluster's CRDs if one is not (KeyError if still not)."""
+        unknown = [o for o in objects if not _known(o["apiVersion"], o["kind"])]
+        if unknown:
+            API_REQUESTS.labels("list").inc()
+            await _retrying(lambda: async_load_in_cluster_generic_resources(self.client), self._in_flight)
+        for obj in unknown:
+            resource_class(obj["apiVersion"], obj["kind"])
 
     async def apply(self, obj: Mapping[str, Any], *, force: bool = True) -> Object:
         """Server-side apply `obj` as kubetenancy's field manager and return the object as stored."""
@@ -216,7 +264,8 @@ class Kube:
     async def patch(
         self, api_version: str, kind: str, name: str, patch: Mapping[str, Any], namespace: str | None = None
     ) -> Object:
-        """Merge-patch the object (one write); a None value removes that key."""
+        """Merge-patch the object (one write); a None value removes that key. Put metadata.resourceVersion in
+        `patch` to make it conditional (409 if the object changed since)."""
         API_REQUESTS.labels("patch").inc()
         patched = await _retrying(
             lambda: self.client.patch(
@@ -243,6 +292,33 @@ class Kube:
         )
         return _to_dict(patched)
 
+    async def request_token(self, namespace: str, service_account: str, expiration_seconds: int) -> tuple[str, str]:
+        """A TokenRequest for a ServiceAccount: (token, expirationTimestamp in RFC 3339)."""
+        API_REQUESTS.labels("create").inc()
+        request = ServiceAccount.Token.from_dict(
+            {
+                "apiVersion": "authentication.k8s.io/v1",
+                "kind": "TokenRequest",
+                "metadata": {"name": service_account, "namespace": namespace},
+                "spec": {"audiences": [], "expirationSeconds": expiration_seconds},
+            }
+        )
+        created = await _retrying(
+            lambda: self.client.create(request, service_account, namespace=namespace), self._in_flight
+        )
+        status = _to_dict(created)["status"]
+        return status["token"], status["expirationTimestamp"]
+
+    async def server_version(self) -> str:
+        """The API server's Kubernetes version (GET /version), e.g. v1.36.3."""
+        API_REQUESTS.labels("get").inc()
+        # lightkube has no call for /version: ask its HTTP client, which carries the credentials and TLS setup.
+        http = self.client._client._client
+        response = await _retrying(lambda: http.get("/version"), self._in_flight)
+        response.raise_for_status()
+        version: str = response.json()["gitVersion"]
+        return version
+
     async def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
         """Delete the object; False when it was already gone."""
         API_REQUESTS.labels("delete").inc()
@@ -256,6 +332,21 @@ class Kube:
                 return False
             raise
         return True
+
+
+def explain(error: BaseException) -> str:
+    """What went wrong talking to an API server, for a status message (the server's own words if it answered)."""
+    if isinstance(error, ApiError):
+        return error.status.message or f"the API server answered {error.status.code} {error.status.reason}"
+    if isinstance(error, httpx2.TimeoutException):
+        return f"no answer from {error.request.url.host}:{error.request.url.port} in time ({type(error).__name__})"
+    if isinstance(error, httpx2.TransportError):
+        try:
+            where = f"{error.request.url.host}:{error.request.url.port}"
+        except RuntimeError:  # an error raised before any request was made
+            where = "the API server"
+        return f"cannot reach {where}: {error or type(error).__name__}"
+    return str(error) or type(error).__name__
 
 
 def _to_dict(resource: Any) -> Object:

@@ -1,4 +1,8 @@
-"""Install CustomResourceDefinitions and wait until the API server serves them."""
+"""Install CustomResourceDefinitions and wait until the API server serves them.
+
+A CRD of the same name that someone else installed (not labelled as kubetenancy's) is left alone: where
+Cluster API is installed, its `clusters.cluster.x-k8s.io` is the real one and kubetenancy only reads it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from kubetenancy.k8s.client import Kube
 
 CRD_API = "apiextensions.k8s.io/v1"
 ESTABLISH_SECONDS = 30.0
+OWNED_LABEL = ("app.kubernetes.io/part-of", "kubetenancy")
 
 
 def _established(crd: dict[str, Any] | None) -> bool:
@@ -17,10 +22,17 @@ def _established(crd: dict[str, Any] | None) -> bool:
     return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
 
 
+def _someone_elses(crd: dict[str, Any] | None) -> bool:
+    key, value = OWNED_LABEL
+    return crd is not None and (crd["metadata"].get("labels") or {}).get(key) != value
+
+
 async def ensure_crds(kube: Kube, manifests: Sequence[dict[str, Any]]) -> None:
-    """Apply every CRD and wait until all are Established."""
+    """Apply every CRD (except ones installed by someone else) and wait until all are Established."""
     for manifest in manifests:
-        await kube.apply_if_changed(manifest)
+        name = manifest["metadata"]["name"]
+        if not _someone_elses(await kube.get(CRD_API, "CustomResourceDefinition", name)):
+            await kube.apply_if_changed(manifest)
     async with asyncio.timeout(ESTABLISH_SECONDS):
         for manifest in manifests:
             name = manifest["metadata"]["name"]

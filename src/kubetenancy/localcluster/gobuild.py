@@ -1,4 +1,4 @@
-"""Build pinned etcd and Kubernetes binaries from Go modules, cached by version.
+"""Build pinned etcd, Kubernetes and Helm binaries from Go modules, cached by version.
 
 `go install k8s.io/kubernetes/cmd/kube-apiserver@vX` is refused because kubernetes' go.mod replaces its
 staging modules with local paths, so each build happens in a small wrapper module of our own that
@@ -24,6 +24,7 @@ from pathlib import Path
 
 from kubetenancy.localcluster.versions import (
     ETCD_VERSION,
+    HELM_VERSION,
     KUBERNETES_VERSION,
     cache_dir,
     kubernetes_minor,
@@ -90,6 +91,15 @@ ETCD = Target(
     ETCD_VERSION,
     (("go.etcd.io/etcd/server/v3", "etcd"),),
     "-s -w",
+)
+
+HELM = Target(
+    "helm",
+    "helm.sh/helm/v3",
+    HELM_VERSION,
+    (("helm.sh/helm/v3/cmd/helm", "helm"),),
+    f"-s -w -X helm.sh/helm/v3/internal/version.version=v{HELM_VERSION} "
+    "-X helm.sh/helm/v3/internal/version.gitTreeState=clean",
 )
 
 
@@ -200,6 +210,12 @@ def kubectl_on_path_matches() -> str | None:
     if minor and abs(int(minor.group()) - kubernetes_minor()) <= 1:
         return kubectl
     return None
+
+
+def ensure_helm(progress: ProgressCallback | None = None) -> Path:
+    """The pinned helm binary (built on first use), which installs the charts of ClusterProfiles."""
+    build(HELM, progress)
+    return HELM.binary("helm")
 
 
 @dataclass(frozen=True)

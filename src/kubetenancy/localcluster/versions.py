@@ -1,7 +1,8 @@
 """Pinned upstream versions of the local control plane, and where their binaries are cached.
 
 Kubernetes is the newest release the machine's Go toolchain (1.26) builds; etcd is the newest 3.6 patch
-release, which kube-apiserver 1.36 supports with its fast consistent reads (needs >= 3.5.13).
+release, which kube-apiserver 1.36 supports with its fast consistent reads (needs >= 3.5.13). Helm installs
+the charts of Sveltos ClusterProfiles.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from pathlib import Path
 
 KUBERNETES_VERSION = "1.36.3"
 ETCD_VERSION = "3.6.16"
+HELM_VERSION = "3.22.0"
+"""Helm 3's newest release; its go.mod asks for Go 1.26.0, which the local toolchain satisfies."""
 
 
 def kubernetes_minor(version: str = KUBERNETES_VERSION) -> int:

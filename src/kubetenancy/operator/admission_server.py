@@ -2,11 +2,14 @@
 
 A small aiohttp app over TLS (certificates from `webhook_server.ensure_certificates`). Each path serves
 one webhook of the registry; rules are pure functions of the request and the tenancy view. Bypassed
-groups and privileged users skip the webhooks that allow it.
+groups and privileged users skip the webhooks that allow it. A mutating webhook's rules may return JSON
+Patch operations; they are combined and sent back as the response's patch.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import ssl
 import time
@@ -27,6 +30,9 @@ log = logging.getLogger(__name__)
 
 def review_response(review: dict[str, Any], decision: Decision) -> dict[str, Any]:
     response: dict[str, Any] = {"uid": review["request"]["uid"], "allowed": decision.allowed}
+    if decision.allowed and decision.patch:
+        response["patchType"] = "JSONPatch"
+        response["patch"] = base64.b64encode(json.dumps(list(decision.patch)).encode()).decode()
     if not decision.allowed:
         response["status"] = {
             "code": decision.code,
@@ -41,11 +47,13 @@ def rules_handler(registered: Registered, view: TenancyView) -> Handler:
     async def handle(request: Request) -> Decision:
         if registered.spec.bypassable and view.policy.bypasses(request.user, request.groups):
             return Decision.allow()
+        patch: list[dict[str, Any]] = []
         for rule in registered.rules:
             decision = rule(request, view)
             if not decision.allowed:
                 return decision
-        return Decision.allow()
+            patch += decision.patch
+        return Decision.mutate(patch) if patch else Decision.allow()
 
     return handle
 

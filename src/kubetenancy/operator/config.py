@@ -24,3 +24,13 @@ class OperatorConfig:
     """Members of these groups pass every tenant admission rule (MTO's `bypassedGroups`)."""
     config_namespace: str = "multi-tenant-operator"
     """Where the IntegrationConfig `tenant-operator-config` lives."""
+    helm: Path | None = None
+    """The helm binary that installs ClusterProfiles' charts (None: charts fail with a clear status)."""
+    cluster_timeout: float = 30.0
+    """Seconds one managed cluster's part of a pass may take before it is reported as failed."""
+    cluster_concurrency: int = 8
+    """Managed clusters worked on at the same time, for the whole operator."""
+    resync_seconds: float = 60.0
+    """How often every RoleRequest and ClusterProfile is re-checked and every SveltosCluster probed."""
+    work_dir: Path = Path("/tmp/kubetenancy-operator")
+    """Scratch space (Helm's caches, short-lived kubeconfig files)."""

@@ -24,6 +24,7 @@ from kubetenancy.model import INITIALIZING, MANAGED_BY, TENANT_LABEL
 from kubetenancy.operator.account_quotas import AccountQuotaReporter
 from kubetenancy.operator.admission_server import AdmissionServer, Handler, rules_handler
 from kubetenancy.operator.config import OperatorConfig
+from kubetenancy.operator.multicluster import register_multicluster_handlers
 from kubetenancy.operator.probes import Probes
 from kubetenancy.operator.quota_ledger import QuotaLedger
 from kubetenancy.operator.templates import register_template_handlers
@@ -143,7 +144,8 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         await ledger.load(kube)
         await admission.start(config.webhook_addr, config.webhook_port, server_context(config))
         specs = [r.spec for r in webhook_specs]
-        await kube.apply_if_changed(webhooks.configuration(specs, lambda path: client_config(config, path)))
+        for configuration in webhooks.configurations(specs, lambda path: client_config(config, path)):
+            await kube.apply_if_changed(configuration)
         logger.info("serving %d webhooks; CRDs established", len(specs))
         probes.mark_ready()
 
@@ -155,4 +157,5 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
 
     _register_tenant_handlers(kopf_registry, reconciler, AccountQuotaReporter(kube, view))
     register_template_handlers(kopf_registry, kube)
+    register_multicluster_handlers(kopf_registry, kube, config)
     return kopf_registry

@@ -1,0 +1,101 @@
+"""What a ClusterProfile deploys to a cluster, and as whom (pure).
+
+A profile labelled `projectsveltos.io/serviceaccount-name` and `-namespace` is the tenant admin's:
+it is deployed with that admin's kubeconfig for the cluster (from its RoleRequests), so it can do there
+exactly what the admin was granted. Without the labels it is the platform admin's. Manifests keep what
+their author wrote and gain Sveltos' reference labels. Deployed objects are recorded in the status as
+`Kind.apiVersion:namespace/name` keys, so a later pass can withdraw what is no longer wanted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kubetenancy.api.sveltos import (
+    SERVICE_ACCOUNT_NAME_LABEL,
+    SERVICE_ACCOUNT_NAMESPACE_LABEL,
+    ClusterProfileSpec,
+    HelmChart,
+)
+from kubetenancy.desired import content_hash
+from kubetenancy.multicluster.clusters import ManagedCluster
+from kubetenancy.multicluster.grants import (
+    REFERENCE_KIND_LABEL,
+    REFERENCE_NAME_LABEL,
+    REFERENCE_NAMESPACE_LABEL,
+    Admin,
+    label_value,
+)
+
+PROFILE_LABEL = "kubetenancy.dev/cluster-profile"
+
+
+class NotATenantProfile(ValueError):
+    """Only one of the two tenant admin labels is set."""
+
+
+def tenant_admin(labels: Mapping[str, str]) -> Admin | None:
+    """The tenant admin a profile is deployed as; None: the platform admin."""
+    name, namespace = labels.get(SERVICE_ACCOUNT_NAME_LABEL), labels.get(SERVICE_ACCOUNT_NAMESPACE_LABEL)
+    if name is None and namespace is None:
+        return None
+    if not name or not namespace:
+        raise NotATenantProfile(
+            f"labels {SERVICE_ACCOUNT_NAME_LABEL} and {SERVICE_ACCOUNT_NAMESPACE_LABEL} go together: set both "
+            "(a tenant admin's profile) or neither (the platform admin's)"
+        )
+    return Admin(namespace, name)
+
+
+def profile_manifests(
+    profile: str, source: tuple[str, str, str], documents: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The documents of one referenced ConfigMap or Secret, labelled with where they came from."""
+    kind, namespace, name = source
+    labels = {
+        REFERENCE_KIND_LABEL: kind,
+        REFERENCE_NAMESPACE_LABEL: namespace,
+        REFERENCE_NAME_LABEL: label_value(name),
+        PROFILE_LABEL: label_value(profile),
+    }
+    manifests = []
+    for doc in documents:
+        meta = dict(doc["metadata"])
+        meta["labels"] = {**(meta.get("labels") or {}), **labels}
+        manifests.append({**{k: v for k, v in doc.items() if k != "status"}, "metadata": meta})
+    return manifests
+
+
+def resource_key(obj: Mapping[str, Any]) -> str:
+    meta = obj["metadata"]
+    return f"{obj['kind']}.{obj['apiVersion']}:{meta.get('namespace', '')}/{meta['name']}"
+
+
+def parse_resource_key(key: str) -> tuple[str, str, str | None, str]:
+    """(apiVersion, kind, namespace or None, name) of a `resource_key`."""
+    kind, _, rest = key.partition(".")
+    api_version, _, place = rest.partition(":")
+    namespace, _, name = place.partition("/")
+    return api_version, kind, namespace or None, name
+
+
+def release_key(chart: HelmChart) -> str:
+    return f"{chart.release_namespace}/{chart.release_name}"
+
+
+def chart_reference(chart: HelmChart) -> tuple[str, str | None]:
+    """(chart, repository URL for --repo or None): `kyverno/kyverno` in repository `kyverno` is chart `kyverno`."""
+    name = chart.chart_name.removeprefix(f"{chart.repository_name}/")
+    if chart.repository_url.startswith("oci://"):
+        return f"{chart.repository_url.rstrip('/')}/{name}", None
+    return name, chart.repository_url
+
+
+def profile_hash(
+    cluster: ManagedCluster, spec: ClusterProfileSpec, admin: Admin | None, manifests: Sequence[Mapping[str, Any]]
+) -> str:
+    """Equal hashes: the cluster already holds exactly this profile, deployed as the same admin."""
+    features = spec.model_dump(mode="json", include={"policy_refs", "helm_charts"})
+    who = {"admin": f"{admin.namespace}/{admin.name}" if admin else ""}
+    return content_hash([cluster.reference(), who, features, *map(dict, manifests)])
