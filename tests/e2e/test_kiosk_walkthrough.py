@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,14 @@ def apply(kubectl: Kubectl, manifest: str, *args: str) -> tuple[int, str]:
     return kubectl("apply", "-f", "-", *args, stdin=manifest)
 
 
+@pytest.fixture
+def platform_removed_after(kubectl: Kubectl) -> Iterator[None]:
+    """The walkthrough's accounts, quota, template and binding go afterwards (its namespaces stay)."""
+    yield
+    kubectl.ok("delete", "-f", PLATFORM, "--ignore-not-found", "--wait")
+
+
+@pytest.mark.usefixtures("platform_removed_after")
 def test_kiosk_walkthrough(apiserver: AggregatedServer, kubectl: Kubectl) -> None:
     # Create a Kiosk account for each tenant.
     assert apply(kubectl, FIRST_ACCOUNT.format(name="node-account", user="dev")) == (

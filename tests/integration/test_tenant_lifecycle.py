@@ -3,6 +3,8 @@ namespaces unless onDeletePurgeNamespaces asks otherwise."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from kubetenancy.k8s import Kube
@@ -13,11 +15,12 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 RBAC = "rbac.authorization.k8s.io/v1"
-WRITES = ("apply", "create", "patch-status", "delete")
-
-
-def writes(operator: str) -> float:
-    return sum(metric(operator, "kubetenancy_api_requests_total", verb=verb) for verb in WRITES)
+MANAGED_KINDS = (
+    (RBAC, "RoleBinding"),
+    ("v1", "ResourceQuota"),
+    ("v1", "LimitRange"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
+)
 
 
 async def test_removed_members_lose_their_role_bindings(operator: str, admin: Kube) -> None:
@@ -44,16 +47,31 @@ async def test_removed_members_lose_their_role_bindings(operator: str, admin: Ku
 async def test_unchanged_tenant_costs_no_write(operator: str, admin: Kube, kubectl: Kubectl) -> None:
     await make_quota(admin, "life-q2", {"pods": "5"})
     await make_tenant(admin, "life-steady", "life-q2", namespaces={"withTenantPrefix": ["a", "b"]})
-    before_writes = writes(operator)
     before_checks = metric(operator, "kubetenancy_tenant_reconciles_total", outcome="unchanged")
     # An annotation changes no spec: the operator looks again and must find nothing to write.
-    kubectl.ok("annotate", "tenant", "life-steady", "touched=yes")
+    annotated = kubectl.ok(
+        "annotate", "tenant", "life-steady", "touched=yes", "-o", "jsonpath={.metadata.resourceVersion}"
+    )
+    before = await versions(admin, "life-steady", ["life-steady-a", "life-steady-b"])
 
     async def rechecked() -> bool:
         return metric(operator, "kubetenancy_tenant_reconciles_total", outcome="unchanged") > before_checks
 
     await eventually(rechecked)
-    assert writes(operator) == before_writes
+    # Counted on the tenant's own objects: other tenants' work may go on meanwhile.
+    assert await versions(admin, "life-steady", ["life-steady-a", "life-steady-b"]) == before
+    assert before["Tenant", "life-steady"] == annotated
+
+
+async def versions(admin: Kube, tenant: str, namespaces: list[str]) -> dict[tuple[str, str], str]:
+    """resourceVersion of the tenant, its namespaces and what kubetenancy manages in them."""
+    found: dict[tuple[str, str], Any] = {("Tenant", tenant): await admin.get(TENANT_API, "Tenant", tenant)}
+    for namespace in namespaces:
+        found["Namespace", namespace] = await admin.get("v1", "Namespace", namespace)
+        for api_version, kind in MANAGED_KINDS:
+            for managed in await admin.list(api_version, kind, namespace=namespace):
+                found[kind, f"{namespace}/{managed['metadata']['name']}"] = managed
+    return {key: o["metadata"]["resourceVersion"] for key, o in found.items() if o is not None}
 
 
 async def test_deleted_tenant_keeps_its_namespaces_and_data(operator: str, admin: Kube) -> None:
