@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from kubetenancy.api.crd import ServedKind
+from kubetenancy.api.kiosk_templates import TemplateInstanceParameter
 from kubetenancy.api.schema import ApiModel, Quantity
 from kubetenancy.api.tenantoperator import Condition
 
@@ -38,15 +39,14 @@ class ObjectMetadata(ApiModel):
     annotations: dict[str, str] = Field(default_factory=dict, description="Annotations to set.")
 
 
-class Parameter(ApiModel):
-    name: str = Field(min_length=1, description="Name of the template parameter.")
-    value: str = Field("", description="Its value.")
-
-
 class AccountTemplateInstanceSpec(ApiModel):
+    """A TemplateInstance's spec without the immutability rule: an Account's list of them may change."""
+
     template: str = Field(min_length=1, description="Name of the Template to instantiate.")
     sync: bool = Field(False, description="Keep the deployed objects in sync with the Template.")
-    parameters: list[Parameter] = Field(default_factory=list, description="Values of the Template's parameters.")
+    parameters: list[TemplateInstanceParameter] = Field(
+        default_factory=list, description="Values of the Template's parameters."
+    )
 
 
 class AccountTemplateInstance(ApiModel):
