@@ -96,7 +96,8 @@ def manifests_are_objects(manifests: list[dict[str, Any]]) -> list[dict[str, Any
 
 class TemplateResources(ApiModel):
     manifests: list[FreeForm] = Field(
-        default_factory=list, description="Kubernetes objects deployed into the instance's namespace."
+        default_factory=list,
+        description="Kubernetes objects deployed into each namespace the template is instantiated in.",
     )
     helm: HelmConfiguration | None = Field(
         None, description="A Helm chart to deploy. kubetenancy does not deploy Helm charts (see the status)."

@@ -15,13 +15,14 @@ from kubetenancy.api.crd import PrinterColumn, ServedKind
 from kubetenancy.api.kiosk_templates import (
     IMMUTABLE_TEMPLATE,
     DeploymentStatus,
-    HelmConfiguration,
     TemplateInstanceParameter,
     TemplateParameter,
-    manifests_are_objects,
     parameters_are_unique,
 )
-from kubetenancy.api.schema import ApiModel, FreeForm
+from kubetenancy.api.kiosk_templates import (
+    TemplateResources as KioskTemplateResources,
+)
+from kubetenancy.api.schema import ApiModel
 from kubetenancy.api.tenantoperator import GROUP, Condition
 
 VERSION = "v1alpha1"
@@ -42,18 +43,12 @@ class ResourceMappings(ApiModel):
     )
 
 
-class TemplateResources(ApiModel):
-    manifests: list[FreeForm] = Field(
-        default_factory=list, description="Kubernetes objects deployed into each target namespace."
-    )
-    helm: HelmConfiguration | None = Field(
-        None, description="A Helm chart to deploy. kubetenancy does not deploy Helm charts (see the status)."
-    )
+class TemplateResources(KioskTemplateResources):
+    """Kiosk's resources, and MTO's resource mappings."""
+
     resource_mappings: ResourceMappings | None = Field(
         None, description="Existing Secrets and ConfigMaps copied into each target namespace."
     )
-
-    _objects = field_validator("manifests")(manifests_are_objects)
 
 
 class TemplateFields(ApiModel):
