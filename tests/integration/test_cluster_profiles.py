@@ -20,9 +20,10 @@ from tests.support.multicluster import (
     CONFIG,
     RBAC,
     change,
+    delete_and_wait,
     exists,
     inline_kubeconfig,
-    register_capi_cluster,
+    register_both,
     register_sveltos_cluster,
     service_account_client,
     status_of,
@@ -73,24 +74,6 @@ def profile(name: str, selector: dict[str, str], refs: list[dict[str, str]], **s
     }
 
 
-async def delete_and_wait(admin: Kube, name: str) -> None:
-    await admin.delete(CONFIG, "ClusterProfile", name)
-
-    async def gone() -> bool:
-        return not await exists(admin, CONFIG, "ClusterProfile", name)
-
-    await eventually(gone, 90)
-
-
-async def register(admin: Kube, namespace: str, control_plane: ControlPlane, labels: dict[str, str]) -> None:
-    await register_sveltos_cluster(
-        admin, namespace, "two", inline_kubeconfig(control_plane.cluster("cluster-2").kubeconfig()), labels
-    )
-    await register_capi_cluster(
-        admin, namespace, "three", inline_kubeconfig(control_plane.cluster("cluster-3").kubeconfig()), labels
-    )
-
-
 async def value_in(remote: Kube, name: str, namespace: str) -> str | None:
     found = await remote.get("v1", "ConfigMap", name, namespace)
     return None if found is None else found["data"]["v"]
@@ -101,7 +84,7 @@ async def test_platform_profile_rolls_out_changes_and_withdraws(
 ) -> None:
     two, three = managed
     target = f"{namespace}-app"
-    await register(admin, namespace, control_plane, {"profile-test": namespace})
+    await register_both(admin, namespace, control_plane, {"profile-test": namespace})
     docs = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": target}},
         config_map("settings", target, "1"),
@@ -147,7 +130,7 @@ async def test_platform_profile_rolls_out_changes_and_withdraws(
     assert await exists(three, "v1", "Namespace", target)
     assert await value_in(two, "settings", target) == "2"
 
-    await delete_and_wait(admin, namespace)
+    await delete_and_wait(admin, CONFIG, "ClusterProfile", namespace)
     assert not await exists(two, "v1", "ConfigMap", "settings", target)
 
 
@@ -180,7 +163,7 @@ async def test_one_time_profiles_ignore_later_changes_and_can_be_left_behind(
     await eventually(passed)
     assert await status_of(admin, CONFIG, "ClusterProfile", namespace) == deployed
     assert await value_in(two, "settings", target) == "1"
-    await delete_and_wait(admin, namespace)
+    await delete_and_wait(admin, CONFIG, "ClusterProfile", namespace)
     assert await value_in(two, "settings", target) == "1"  # LeavePolicies: left in place
     await two.delete("v1", "Namespace", target)
 
@@ -202,7 +185,7 @@ async def test_secrets_must_be_of_sveltos_type(
         f'Secret "plain" in namespace "{namespace}" has type "Opaque": '
         "give it type addons.projectsveltos.io/cluster-profile"
     )
-    await delete_and_wait(admin, namespace)
+    await delete_and_wait(admin, CONFIG, "ClusterProfile", namespace)
 
 
 async def test_profiles_written_by_service_accounts_are_theirs(
@@ -253,6 +236,6 @@ async def test_profiles_written_by_service_accounts_are_theirs(
     given["metadata"]["labels"] = {NAME_LABEL: "tenant", NAMESPACE_LABEL: namespace}
     assert (await admin.apply(given))["metadata"]["labels"][NAME_LABEL] == "tenant"
     for name in (mine, platform):
-        await delete_and_wait(admin, name)
+        await delete_and_wait(admin, CONFIG, "ClusterProfile", name)
     await admin.delete(RBAC, "ClusterRoleBinding", binding["metadata"]["name"])
     await admin.delete(RBAC, "ClusterRole", role["metadata"]["name"])

@@ -24,9 +24,10 @@ from tests.support.multicluster import (
     LIB,
     RBAC,
     change,
+    delete_and_wait,
     exists,
     inline_kubeconfig,
-    register_capi_cluster,
+    register_both,
     register_sveltos_cluster,
     status_of,
     wait_for_cluster_info,
@@ -86,23 +87,6 @@ async def tenant_kubeconfig_secret(admin: Kube, namespace: str, tenant: str, clu
 
 def decoded(secret: dict[str, Any], key: str) -> str:
     return base64.b64decode(secret["data"][key]).decode()
-
-
-async def delete_and_wait(admin: Kube, name: str) -> None:
-    await admin.delete(LIB, "RoleRequest", name)
-
-    async def gone() -> bool:
-        return not await exists(admin, LIB, "RoleRequest", name)
-
-    await eventually(gone, 90)
-
-
-async def register_both(admin: Kube, namespace: str, control_plane: ControlPlane, labels: dict[str, str]) -> None:
-    """cluster-2 as SveltosCluster <ns>/two, cluster-3 as Cluster API Cluster <ns>/three."""
-    for kind, name, cluster in (("sveltos", "two", "cluster-2"), ("capi", "three", "cluster-3")):
-        kubeconfig = inline_kubeconfig(control_plane.cluster(cluster).kubeconfig())
-        register = register_sveltos_cluster if kind == "sveltos" else register_capi_cluster
-        await register(admin, namespace, name, kubeconfig, labels)
 
 
 async def test_grants_roles_and_a_working_kubeconfig_and_rolls_out_only_changes(
@@ -172,7 +156,7 @@ async def test_grants_roles_and_a_working_kubeconfig_and_rolls_out_only_changes(
     await eventually(rolled_out)
 
     # Deleting the RoleRequest takes everything back; the finalizer holds it until then.
-    await delete_and_wait(admin, namespace)
+    await delete_and_wait(admin, LIB, "RoleRequest", namespace)
     for remote in (two, three):
         assert not await exists(remote, RBAC, "ClusterRole", reader)
         assert not await exists(remote, RBAC, "ClusterRoleBinding", reader)
@@ -207,7 +191,7 @@ async def test_label_changes_move_clusters_in_and_out(
     assert not await exists(three, "v1", "ServiceAccount", f"{namespace}--bob", "projectsveltos")
     assert await exists(three, "v1", "Namespace", f"{namespace}-apps")
     assert await tenant_kubeconfig_secret(admin, namespace, "bob", "three") is None
-    await delete_and_wait(admin, namespace)
+    await delete_and_wait(admin, LIB, "RoleRequest", namespace)
 
 
 async def test_tokens_are_renewed_before_they_expire(
@@ -244,7 +228,7 @@ async def test_tokens_are_renewed_before_they_expire(
     assert expiry > datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=300)
     async with Kube(config) as tenant:
         assert await tenant.list("v1", "Namespace")
-    await delete_and_wait(admin, namespace)
+    await delete_and_wait(admin, LIB, "RoleRequest", namespace)
 
 
 @pytest.fixture
@@ -299,7 +283,7 @@ async def test_an_unreachable_cluster_fails_alone_and_says_why(
     await wait_for_cluster_info(
         admin, LIB, "RoleRequest", namespace, {f"SveltosCluster:{namespace}/two": "Provisioned"}
     )
-    await delete_and_wait(admin, namespace)
+    await delete_and_wait(admin, LIB, "RoleRequest", namespace)
 
 
 async def test_roles_that_someone_else_owns_are_never_overwritten(
@@ -324,7 +308,7 @@ async def test_roles_that_someone_else_owns_are_never_overwritten(
     assert view_after is not None
     assert view_after["metadata"]["resourceVersion"] == view_before["metadata"]["resourceVersion"]
     assert not await exists(two, RBAC, "ClusterRoleBinding", "view")
-    await delete_and_wait(admin, namespace)
+    await delete_and_wait(admin, LIB, "RoleRequest", namespace)
 
 
 async def test_missing_or_wrong_references_change_nothing_and_say_how_to_fix(
@@ -347,4 +331,4 @@ async def test_missing_or_wrong_references_change_nothing_and_say_how_to_fix(
         "ClusterRoles; move it to a ClusterProfile"
     )
     await eventually(lambda: says(f"{wrong}; nothing was changed in any cluster"))
-    await delete_and_wait(admin, namespace)
+    await delete_and_wait(admin, LIB, "RoleRequest", namespace)

@@ -19,7 +19,7 @@ import yaml
 from aiohttp import web
 
 from kubetenancy.k8s import ApiError, Kube
-from kubetenancy.localcluster.controlplane import Cluster
+from kubetenancy.localcluster.controlplane import Cluster, ControlPlane
 from tests.support.waiting import eventually
 
 LIB = "lib.projectsveltos.io/v1beta1"
@@ -132,6 +132,25 @@ async def change(
 
 async def exists(kube: Kube, api_version: str, kind: str, name: str, namespace: str | None = None) -> bool:
     return await kube.get(api_version, kind, name, namespace) is not None
+
+
+async def delete_and_wait(admin: Kube, api_version: str, kind: str, name: str) -> None:
+    """Delete a cluster-scoped object and wait until its finalizers let it go."""
+    await admin.delete(api_version, kind, name)
+
+    async def gone() -> bool:
+        return not await exists(admin, api_version, kind, name)
+
+    await eventually(gone, 90)
+
+
+async def register_both(admin: Kube, namespace: str, control_plane: ControlPlane, labels: dict[str, str]) -> None:
+    """cluster-2 as SveltosCluster <ns>/two, cluster-3 as Cluster API Cluster <ns>/three."""
+    for register, name, cluster in (
+        (register_sveltos_cluster, "two", "cluster-2"),
+        (register_capi_cluster, "three", "cluster-3"),
+    ):
+        await register(admin, namespace, name, inline_kubeconfig(control_plane.cluster(cluster).kubeconfig()), labels)
 
 
 def package_chart(helm: Path, directory: Path, name: str, version: str, manifest: dict[str, Any]) -> Path:
