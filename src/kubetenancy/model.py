@@ -95,12 +95,17 @@ class Tenant:
     policy: WorkloadPolicy = WorkloadPolicy()
     purge_namespaces_on_delete: bool = False
     spec_namespaces: frozenset[str] = frozenset()
-    """The namespaces its custom resource lists (the rest of `namespaces` were claimed by label)."""
+    """The namespaces its custom resource lists, as its front door read them (the rest of `namespaces`
+    were claimed by label)."""
     roles: Mapping[Tier, tuple[str, ...]] | None = None
     """ClusterRoles per tier when the tenant's own API names them (a Kiosk account's clusterRole);
     None: the cluster policy's roles."""
     common_labels: Mapping[str, str] = field(default_factory=dict)
     """Labels every namespace of the tenant gets, including namespaces it claimed by label."""
+    claim_label: str | None = None
+    """The label of the tenant's own API that hands it a namespace (`stakater.com/tenant`,
+    `kiosk.sh/account`). Set on the namespaces its resource lists; on claimed namespaces it is whoever
+    claimed them who sets it, so a pass that started before an admin moved one cannot move it back."""
     common_annotations: Mapping[str, str] = field(default_factory=dict)
     namespace_limit: int | None = None
     """How many namespaces the tenant may own; None: no limit."""

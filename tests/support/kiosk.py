@@ -26,10 +26,14 @@ async def make_account_quota(admin: Kube, name: str, account: str, hard: dict[st
     await admin.apply({"apiVersion": CONFIG, "kind": "AccountQuota", "metadata": {"name": name}, "spec": spec})
 
 
-async def account_namespace(admin: Kube, name: str, account: str) -> None:
-    """A namespace an admin labels as the account's (as an existing namespace is handed to an account)."""
-    labels = {"kiosk.sh/account": account}
-    await admin.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+async def account_namespace(admin: Kube, name: str, account: str, **labels: str) -> None:
+    """A namespace an admin labels as the account's (as an existing namespace is handed to an account, with
+    `kubectl label --overwrite`: a merge patch, not the operator's field manager)."""
+    wanted = {"kiosk.sh/account": account, **labels}
+    if await admin.get("v1", "Namespace", name) is None:
+        await admin.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": wanted}})
+    else:
+        await admin.patch("v1", "Namespace", name, {"metadata": {"labels": wanted}})
 
 
 def space(name: str, account: str | None = None) -> dict[str, Any]:

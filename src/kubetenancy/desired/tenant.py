@@ -27,7 +27,14 @@ __all__ = ["OwnerRef", "content_hash", "namespace", "tenant_objects"]
 
 
 def namespace(tenant: Tenant, ns: TenantNamespace, policy: ClusterPolicy, owner: OwnerRef | None) -> dict[str, Any]:
-    labels = {**tenant.common_labels, **ns.labels, "pod-security.kubernetes.io/enforce": policy.pod_security}
+    # A namespace the tenant claimed by label keeps the labels whoever claimed it set (they only pick its
+    # roles here): applying them again would make them the operator's, and a pass that started before
+    # someone moved the namespace to another tenant would move it back.
+    listed = ns.name in tenant.spec_namespaces
+    labels = {**tenant.common_labels, **(ns.labels if listed else {})}
+    labels["pod-security.kubernetes.io/enforce"] = policy.pod_security
+    if listed and tenant.claim_label:
+        labels[tenant.claim_label] = tenant.name
     if has_workload_policy(tenant, policy):
         labels[POLICY_LABEL] = "enforced"
     purge_owner = owner if tenant.purge_namespaces_on_delete else None

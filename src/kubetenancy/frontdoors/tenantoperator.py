@@ -111,11 +111,14 @@ def tenant_from_cr(name: str, spec: Mapping[str, Any], quota: TenantQuota | None
         deny_wildcard_hosts=bool(hosts and hosts.deny_wildcards),
     )
     common = parsed.namespaces.metadata.common if parsed.namespaces and parsed.namespaces.metadata else None
+    namespaces = _namespaces(name, parsed, members)
     return Tenant(
         name=name,
         members=members,
-        namespaces=_namespaces(name, parsed, members),
-        common_labels={**(common.labels if common else {}), MTO_TENANT_LABEL: name},
+        namespaces=namespaces,
+        spec_namespaces=frozenset(ns.name for ns in namespaces),
+        common_labels=dict(common.labels) if common else {},
+        claim_label=MTO_TENANT_LABEL,
         common_annotations=dict(common.annotations) if common else {},
         quota_name=parsed.quota,
         quota=quota,

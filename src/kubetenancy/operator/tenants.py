@@ -221,11 +221,7 @@ class TenantReconciler:
             await self._write_status(source, cr, ready_status(status, generation, False, reason, message))
             RECONCILES.labels("not-ready").inc()
             return
-        tenant = dataclasses.replace(
-            tenant,
-            namespaces=tenant.namespaces + self._claimed_namespaces(tenant),
-            spec_namespaces=frozenset(tenant.namespace_names()),
-        )
+        tenant = dataclasses.replace(tenant, namespaces=tenant.namespaces + self._claimed_namespaces(tenant))
         self.view.put_tenant(tenant)
         owner = OwnerRef(source.api_version, source.kind, name, cr["metadata"]["uid"])
         objects = tenant_objects(tenant, self.view.policy, owner)
