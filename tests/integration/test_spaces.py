@@ -110,6 +110,56 @@ async def test_a_users_watch_never_receives_another_accounts_namespace(
     assert not {"watch-bob-made", "watch-bob-labelled"} & listed
 
 
+async def test_a_watch_from_a_recent_list_gets_exactly_what_changed_since(
+    apiserver: AggregatedServer, admin: Kube, as_user: Callable[[str], Passthrough]
+) -> None:
+    await make_account(admin, "since-alice", "alice")
+    await make_account(admin, "since-bob", "bob")
+    for name in ("since-kept", "since-moved", "since-deleted"):
+        await account_namespace(admin, name, "since-alice")
+    alice = as_user("alice")
+    listed, version = await names_listed(alice)
+    assert {"since-kept", "since-moved", "since-deleted"} <= listed
+    everything = Watcher(as_user("admin"))
+    try:
+        # Changed after alice's list, before her watch opens; once the server has seen them all, her watch
+        # starts from its memory of them (the objects as they were at her list's version).
+        await account_namespace(admin, "since-added", "since-alice")
+        await account_namespace(admin, "since-moved", "since-bob")
+        await admin.delete("v1", "Namespace", "since-deleted")
+        await everything.saw("DELETED", "since-deleted")
+    finally:
+        await everything.stop()
+    watcher = Watcher(alice, {"resourceVersion": version})
+    try:
+        await watcher.saw("ADDED", "since-added")
+        await watcher.saw("DELETED", "since-moved")
+        await watcher.saw("DELETED", "since-deleted")
+        assert "since-kept" not in watcher.names()
+        assert ("ADDED", "since-moved") not in watcher.events
+    finally:
+        await watcher.stop()
+
+
+async def test_a_watch_with_a_label_selector_gets_only_what_it_selects(
+    apiserver: AggregatedServer, admin: Kube, as_user: Callable[[str], Passthrough]
+) -> None:
+    await make_account(admin, "selector-alice", "alice")
+    blue = Watcher(as_user("alice"), {"labelSelector": "team=blue"})
+    try:
+        await account_namespace(admin, "selector-red", "selector-alice", team="red")
+        await account_namespace(admin, "selector-blue", "selector-alice", team="blue")
+        await blue.saw("ADDED", "selector-blue")
+        await account_namespace(admin, "selector-blue", "selector-alice", team="red")
+        await blue.saw("DELETED", "selector-blue")  # it left the selection, as the API server reports it
+        assert "selector-red" not in blue.names()
+    finally:
+        await blue.stop()
+    code, refused = await as_user("alice").request("GET", SPACES, params={"watch": "true", "labelSelector": "team in"})
+    assert code == 400
+    assert "unable to parse requirement" in refused["message"]
+
+
 async def test_a_user_in_no_account_lists_no_spaces(apiserver: AggregatedServer, cluster: Cluster) -> None:
     admin = Passthrough(cluster.kubeconfig())
     try:

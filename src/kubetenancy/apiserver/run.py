@@ -4,7 +4,6 @@ tenants, serve over TLS, register the APIService (and unregister it on a clean s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 
@@ -28,16 +27,17 @@ async def serve(config: ApiServerConfig) -> None:
     kube = Kube(config.kubeconfig)
     api = Passthrough(config.kubeconfig)
     membership = Membership(api)
-    follow = asyncio.create_task(membership.run())
+    access = AccessReviews(api)
+    views = (Spaces(api, access, membership), Accounts(api, access, membership))
+    follow = [asyncio.create_task(membership.run())] + [asyncio.create_task(v.informer.run()) for v in views]
     try:
         namespace, name = AUTHENTICATION_CONFIG
         authentication = await kube.get("v1", "ConfigMap", name, namespace)
         if authentication is None or "requestheader-client-ca-file" not in (authentication.get("data") or {}):
             raise SystemExit("the API server has no front-proxy (requestheader) settings: it cannot aggregate APIs")
         front_proxy = FrontProxy.from_configmap(authentication["data"])
-        await membership.loaded()
-        access = AccessReviews(api)
-        app = AggregatedApi(front_proxy, [Spaces(api, access, membership), Accounts(api, access, membership)])
+        await asyncio.gather(membership.loaded(), *(view.informer.listed() for view in views))
+        app = AggregatedApi(front_proxy, [*views])
         ca_file, cert_file, key_file = pki.serving_certificates(config.cert_dir, "apiserver", config.hosts)
         runner = await start_site(
             app.routes(), config.addr, config.port, front_proxy.context(str(cert_file), str(key_file))
@@ -54,9 +54,9 @@ async def serve(config: ApiServerConfig) -> None:
                 await kube.delete("apiregistration.k8s.io/v1", "APIService", APISERVICE_NAME)
             await runner.cleanup()
     finally:
-        follow.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await follow
+        for task in follow:
+            task.cancel()
+        await asyncio.gather(*follow, return_exceptions=True)
         await api.close()
         await kube.close()
 

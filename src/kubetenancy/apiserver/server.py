@@ -9,10 +9,11 @@ RBAC; this server narrows what each caller sees.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -73,7 +74,7 @@ class Resource(Protocol):
     served: Served
 
     async def list(self, caller: Caller, params: Mapping[str, str]) -> tuple[list[Object], str]: ...
-    async def watch(self, caller: Caller, params: Mapping[str, str]) -> AsyncIterator[Event]: ...
+    async def watch(self, caller: Caller, params: Mapping[str, str]) -> AsyncGenerator[Event]: ...
     async def get(self, caller: Caller, name: str) -> Object: ...
     async def create(self, caller: Caller, body: Object, params: Mapping[str, str]) -> Object: ...
     async def update(self, caller: Caller, name: str, body: Object, params: Mapping[str, str]) -> Object: ...
@@ -183,10 +184,11 @@ class AggregatedApi:
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(request)
         event: Event
-        async for event in events:
-            kind, obj = event
-            if table and kind not in ("ERROR", "BOOKMARK"):
-                obj = objects.table(resource.served, [obj], obj["metadata"].get("resourceVersion", ""), include)
-            await response.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
+        async with contextlib.aclosing(events):  # a client that goes away ends its watch here and now
+            async for event in events:
+                kind, obj = event
+                if table and kind not in ("ERROR", "BOOKMARK"):
+                    obj = objects.table(resource.served, [obj], obj["metadata"].get("resourceVersion", ""), include)
+                await response.write(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
         await response.write_eof()
         return response

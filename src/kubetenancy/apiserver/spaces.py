@@ -70,7 +70,7 @@ class Spaces(FilteredView):
             return self.show(await self._create_namespace(metadata, {}, {}, passed))
         async with self._locks[account.name]:
             await self._check_limit(account, name)
-            labels = {**account.common_labels, TENANT_LABEL: account.name}
+            labels = {**account.common_labels, ACCOUNT_LABEL: account.name, TENANT_LABEL: account.name}
             annotations = {**account.common_annotations, **({INITIALIZING: "true"} if account.templates else {})}
             created = await self._create_namespace(metadata, labels, annotations, passed)
         if "dryRun" not in passed:

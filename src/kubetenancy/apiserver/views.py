@@ -4,15 +4,18 @@ filtered to what the caller may see. Writes are each resource's own (spaces.py, 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+import asyncio
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 from kubetenancy.apiserver import objects
 from kubetenancy.apiserver.access import AccessReviews
+from kubetenancy.apiserver.informer import Informer
 from kubetenancy.apiserver.membership import Membership
 from kubetenancy.apiserver.objects import Served
+from kubetenancy.apiserver.selectors import SelectorError, selected
 from kubetenancy.apiserver.visibility import Caller
-from kubetenancy.apiserver.watching import Event, filtered
+from kubetenancy.apiserver.watching import Event, filtered, upstream
 from kubetenancy.k8s.passthrough import Passthrough
 
 Object = dict[str, Any]
@@ -42,6 +45,8 @@ class FilteredView:
         membership: Membership,
     ) -> None:
         self.served = served
+        self.informer = Informer(api, path)
+        """The objects at `path` for every caller's watch; `run()` by whoever runs the server."""
         self.path = path
         self.admin_resource = admin_resource
         """(group, resource) whose cluster-wide list right lets a caller see every object."""
@@ -95,27 +100,67 @@ class FilteredView:
             raise ApiStatusError(objects.not_found(self.served, name))
         return obj
 
-    async def watch(self, caller: Caller, params: Mapping[str, str]) -> AsyncIterator[Event]:
-        """Check and prepare the watch (errors surface here, before any event), then relay its events."""
+    async def watch(self, caller: Caller, params: Mapping[str, str]) -> AsyncGenerator[Event]:
+        """Check and prepare the watch (errors surface here, before any event), then relay its events.
+
+        The shared informer serves it when it still remembers the version asked for; otherwise (the
+        client listed before this server started, say) an upstream watch of its own does."""
         passed = {k: v for k, v in params.items() if k in PASSED_ON}
-        visible = await self._filter(caller)
-        known: dict[str, Object] = {}
-        if passed.get("resourceVersion", "0") != "0":
-            # The client holds a list from that version: learn what it holds, so that what leaves its view
-            # is reported as deleted.
-            selectors = {k: v for k, v in passed.items() if k in ("labelSelector", "fieldSelector")}
-            listing = await self._upstream_list(selectors)
-            known = {item["metadata"]["name"]: item for item in listing.get("items") or []}
-        return self._relay(passed, visible, known)
+        try:
+            wanted = selected(passed)
+        except SelectorError as error:
+            raise ApiStatusError(objects.status(400, "BadRequest", str(error))) from None
+        may_see = await self._filter(caller)
+        since = passed.get("resourceVersion", "0")
+        since_version = None if since in ("", "0") else int(since) if since.isdigit() else -1
+        if since_version == -1:
+            message = f"invalid resource version {since!r}: resource versions are whole numbers"
+            raise ApiStatusError(objects.status(400, "BadRequest", message))
+
+        def visible(obj: Object) -> bool:
+            return wanted(obj) and may_see(obj)
+
+        return self._relay(passed, since_version, visible)
 
     async def _relay(
-        self, params: Mapping[str, str], visible: Callable[[Object], bool], known: dict[str, Object]
-    ) -> AsyncIterator[Event]:
-        async for kind, obj in filtered(self.api, self.path, params, visible, known, self.membership):
-            if kind == "ERROR":
-                yield kind, obj
-            elif kind == "BOOKMARK":
-                metadata = {"resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
-                yield kind, {"apiVersion": objects.API_VERSION, "kind": self.served.kind, "metadata": metadata}
-            else:
-                yield kind, self.show(obj)
+        self, params: Mapping[str, str], since: int | None, visible: Callable[[Object], bool]
+    ) -> AsyncGenerator[Event]:
+        await self.informer.listed()
+        subscription = self.informer.subscribe(since)
+        if subscription is not None:
+            changes, known = subscription.changes(), subscription.known
+        else:
+            # The client holds a list from that version: learn what it holds, so that what leaves its view
+            # is reported as deleted.
+            selectors = {k: v for k, v in params.items() if k in ("labelSelector", "fieldSelector")}
+            try:
+                listing = await self._upstream_list(selectors)
+            except ApiStatusError as error:
+                yield "ERROR", error.status
+                return
+            known = {item["metadata"]["name"]: item for item in listing.get("items") or []}
+            changes = upstream(self.api, self.path, params)
+        bookmarks = params.get("allowWatchBookmarks") == "true"
+        try:
+            async with asyncio.timeout(_seconds(params.get("timeoutSeconds"))):
+                async for kind, obj in filtered(changes, visible, known, self.membership, since or 0):
+                    if kind == "ERROR":
+                        yield kind, obj
+                    elif kind == "BOOKMARK":
+                        if bookmarks:
+                            yield kind, self._bookmark(obj)
+                    else:
+                        yield kind, self.show(obj)
+        except TimeoutError:
+            return  # timeoutSeconds: the watch ends, as the API server ends it
+        finally:
+            if subscription is not None:
+                subscription.close()
+
+    def _bookmark(self, obj: Object) -> Object:
+        metadata = {"resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
+        return {"apiVersion": objects.API_VERSION, "kind": self.served.kind, "metadata": metadata}
+
+
+def _seconds(value: str | None) -> float | None:
+    return float(value) if value and value.isdigit() and int(value) > 0 else None
