@@ -29,7 +29,9 @@ WRITE_PARAMS = ("dryRun", "fieldManager", "fieldValidation")
 
 class Accounts(FilteredView):
     def __init__(self, api: Passthrough, access: AccessReviews, membership: Membership) -> None:
-        super().__init__(ACCOUNTS, PATH, ("config.kiosk.sh", "accounts"), api, access, membership)
+        """Shares the membership's informer of config Accounts."""
+        informer = next(informer for informer in membership.informers if informer.path == PATH)
+        super().__init__(ACCOUNTS, informer, ("config.kiosk.sh", "accounts"), api, access, membership)
 
     def visible(self, caller: Caller, obj: Object) -> bool:
         try:

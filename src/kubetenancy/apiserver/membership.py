@@ -1,4 +1,4 @@
-"""Who belongs to which tenant, kept current by watching Kiosk Accounts and MTO Tenants.
+"""Who belongs to which tenant, kept current from the informers of Kiosk Accounts and MTO Tenants.
 
 Each custom resource goes through its API's front door into the one tenancy model, so visibility is
 decided the same way for both APIs. Readers get the current models and can wait for the next change.
@@ -14,27 +14,28 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kubetenancy.apiserver.informer import Informer
 from kubetenancy.frontdoors.kiosk import account_from_cr
 from kubetenancy.frontdoors.tenantoperator import tenant_from_cr
-from kubetenancy.k8s.passthrough import Passthrough
 from kubetenancy.model import Tenant
 
 log = logging.getLogger(__name__)
-RETRY_SECONDS = 1.0
 
 FrontDoor = Callable[[str, Mapping[str, Any]], Tenant]
 ACCOUNTS = "/apis/config.kiosk.sh/v1alpha1/accounts"
-SOURCES: tuple[tuple[str, FrontDoor], ...] = (
-    (ACCOUNTS, lambda name, spec: account_from_cr(name, spec, None)),
-    ("/apis/tenantoperator.stakater.com/v1beta3/tenants", lambda name, spec: tenant_from_cr(name, spec, None)),
-)
+TENANTS = "/apis/tenantoperator.stakater.com/v1beta3/tenants"
+DOORS: dict[str, FrontDoor] = {
+    ACCOUNTS: lambda name, spec: account_from_cr(name, spec, None),
+    TENANTS: lambda name, spec: tenant_from_cr(name, spec, None),
+}
 
 
 class Membership:
-    def __init__(self, api: Passthrough) -> None:
-        self.api = api
-        self._tenants: dict[str, dict[str, Tenant]] = {path: {} for path, _ in SOURCES}
-        self._loaded: dict[str, asyncio.Event] = {path: asyncio.Event() for path, _ in SOURCES}
+    def __init__(self, *informers: Informer) -> None:
+        """`informers`: of Kiosk Accounts (ACCOUNTS) and MTO Tenants (TENANTS)."""
+        self.informers = informers
+        self._tenants: dict[str, dict[str, Tenant]] = {informer.path: {} for informer in informers}
+        self._loaded: dict[str, asyncio.Event] = {informer.path: asyncio.Event() for informer in informers}
         self._changed = asyncio.Condition()
         self.version = 0
         self.tenants: dict[str, Tenant] = {}
@@ -63,40 +64,33 @@ class Membership:
                 self._changed.notify_all()
 
     async def run(self) -> None:
-        await asyncio.gather(*(self._follow(path, door) for path, door in SOURCES))
+        await asyncio.gather(*(self._follow(informer) for informer in self.informers))
 
-    async def _follow(self, path: str, door: FrontDoor) -> None:
-        """List, then watch from the list's version; start over whenever the watch ends or fails."""
-        while True:
-            try:
-                code, listing = await self.api.request("GET", path)
-                if code != 200:
-                    log.warning("listing %s failed (%s); retrying", path, listing.get("message"))
-                    await asyncio.sleep(RETRY_SECONDS)
+    async def _follow(self, informer: Informer) -> None:
+        """Each custom resource through its API's front door, from the informer's objects and changes."""
+        door = DOORS[informer.path]
+        await informer.listed()
+        subscription = informer.subscribe(informer.version)
+        assert subscription is not None  # the informer remembers its own version
+        try:
+            tenants = {}
+            for obj in subscription.known.values():
+                if (tenant := _model(door, obj)) is not None:
+                    tenants[tenant.name] = tenant
+            await self._publish(informer.path, tenants)
+            self._loaded[informer.path].set()
+            async for change in subscription.changes():
+                if change.type == "BOOKMARK":
                     continue
-                tenants = {}
-                for item in listing.get("items") or []:
-                    tenant = _model(door, item)
-                    if tenant is not None:
-                        tenants[tenant.name] = tenant
-                await self._publish(path, tenants)
-                self._loaded[path].set()
-                version = listing["metadata"]["resourceVersion"]
-                async for event in self.api.watch(path, {"resourceVersion": version, "allowWatchBookmarks": "true"}):
-                    if event["type"] == "ERROR":
-                        break
-                    if event["type"] == "BOOKMARK":
-                        continue
-                    name = event["object"]["metadata"]["name"]
-                    tenants = dict(self._tenants[path])
-                    tenants.pop(name, None)
-                    tenant = None if event["type"] == "DELETED" else _model(door, event["object"])
-                    if tenant is not None:
-                        tenants[name] = tenant
-                    await self._publish(path, tenants)
-            except (OSError, ValueError) as error:
-                log.warning("following %s failed (%s); retrying", path, error)
-                await asyncio.sleep(RETRY_SECONDS)
+                name = change.obj["metadata"]["name"]
+                tenants = dict(self._tenants[informer.path])
+                tenants.pop(name, None)
+                tenant = None if change.type == "DELETED" else _model(door, change.obj)
+                if tenant is not None:
+                    tenants[name] = tenant
+                await self._publish(informer.path, tenants)
+        finally:
+            subscription.close()
 
 
 def _model(door: FrontDoor, obj: dict[str, Any]) -> Tenant | None:

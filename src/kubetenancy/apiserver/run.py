@@ -11,7 +11,8 @@ from kubetenancy import pki
 from kubetenancy.apiserver.access import AccessReviews
 from kubetenancy.apiserver.accounts import Accounts
 from kubetenancy.apiserver.config import ApiServerConfig
-from kubetenancy.apiserver.membership import Membership
+from kubetenancy.apiserver.informer import Informer
+from kubetenancy.apiserver.membership import ACCOUNTS, TENANTS, Membership
 from kubetenancy.apiserver.server import AggregatedApi, FrontProxy
 from kubetenancy.apiserver.spaces import Spaces
 from kubetenancy.desired.apiservice import APISERVICE_NAME, apiservice, external_service
@@ -26,17 +27,18 @@ AUTHENTICATION_CONFIG = ("kube-system", "extension-apiserver-authentication")
 async def serve(config: ApiServerConfig) -> None:
     kube = Kube(config.kubeconfig)
     api = Passthrough(config.kubeconfig)
-    membership = Membership(api)
+    membership = Membership(Informer(api, ACCOUNTS), Informer(api, TENANTS))
     access = AccessReviews(api)
     views = (Spaces(api, access, membership), Accounts(api, access, membership))
-    follow = [asyncio.create_task(membership.run())] + [asyncio.create_task(v.informer.run()) for v in views]
+    informers = {*membership.informers, *(view.informer for view in views)}
+    follow = [asyncio.create_task(membership.run())] + [asyncio.create_task(i.run()) for i in informers]
     try:
         namespace, name = AUTHENTICATION_CONFIG
         authentication = await kube.get("v1", "ConfigMap", name, namespace)
         if authentication is None or "requestheader-client-ca-file" not in (authentication.get("data") or {}):
             raise SystemExit("the API server has no front-proxy (requestheader) settings: it cannot aggregate APIs")
         front_proxy = FrontProxy.from_configmap(authentication["data"])
-        await asyncio.gather(membership.loaded(), *(view.informer.listed() for view in views))
+        await asyncio.gather(membership.loaded(), *(informer.listed() for informer in informers))
         app = AggregatedApi(front_proxy, [*views])
         ca_file, cert_file, key_file = pki.serving_certificates(config.cert_dir, "apiserver", config.hosts)
         runner = await start_site(

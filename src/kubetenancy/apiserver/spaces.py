@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from kubetenancy.api.kiosk import ACCOUNT_LABEL, Space
 from kubetenancy.apiserver import objects
 from kubetenancy.apiserver.access import AccessReviews
+from kubetenancy.apiserver.informer import Informer
 from kubetenancy.apiserver.membership import Membership
 from kubetenancy.apiserver.objects import SPACES, cannot, forbidden, status
 from kubetenancy.apiserver.views import ApiStatusError, FilteredView
@@ -40,7 +41,7 @@ WRITE_PARAMS = ("dryRun", "fieldManager")
 
 class Spaces(FilteredView):
     def __init__(self, api: Passthrough, access: AccessReviews, membership: Membership) -> None:
-        super().__init__(SPACES, NAMESPACES, ("", "namespaces"), api, access, membership)
+        super().__init__(SPACES, Informer(api, NAMESPACES), ("", "namespaces"), api, access, membership)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def visible(self, caller: Caller, obj: Object) -> bool:

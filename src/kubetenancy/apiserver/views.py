@@ -38,16 +38,16 @@ class FilteredView:
     def __init__(
         self,
         served: Served,
-        path: str,
+        informer: Informer,
         admin_resource: tuple[str, str],
         api: Passthrough,
         access: AccessReviews,
         membership: Membership,
     ) -> None:
         self.served = served
-        self.informer = Informer(api, path)
-        """The objects at `path` for every caller's watch; `run()` by whoever runs the server."""
-        self.path = path
+        self.informer = informer
+        """The objects for every caller's watch; `run()` by whoever runs the server."""
+        self.path = informer.path
         self.admin_resource = admin_resource
         """(group, resource) whose cluster-wide list right lets a caller see every object."""
         self.api = api
