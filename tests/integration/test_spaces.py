@@ -160,6 +160,17 @@ async def test_a_watch_with_a_label_selector_gets_only_what_it_selects(
     assert "unable to parse requirement" in refused["message"]
 
 
+async def test_a_watch_ends_after_its_timeout_and_refuses_a_made_up_version(
+    apiserver: AggregatedServer, as_user: Callable[[str], Passthrough]
+) -> None:
+    alice = as_user("alice")
+    watcher = Watcher(alice, {"timeoutSeconds": "1"})
+    await asyncio.wait_for(watcher.ended.wait(), 30)  # ended by the server, as the API server ends it
+    code, refused = await alice.request("GET", SPACES, params={"watch": "true", "resourceVersion": "yesterday"})
+    assert code == 400
+    assert refused["message"] == "invalid resource version 'yesterday': resource versions are whole numbers"
+
+
 async def test_a_user_in_no_account_lists_no_spaces(apiserver: AggregatedServer, cluster: Cluster) -> None:
     admin = Passthrough(cluster.kubeconfig())
     try:

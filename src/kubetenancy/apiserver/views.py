@@ -111,16 +111,12 @@ class FilteredView:
         except SelectorError as error:
             raise ApiStatusError(objects.status(400, "BadRequest", str(error))) from None
         may_see = await self._filter(caller)
-        since = passed.get("resourceVersion", "0")
-        since_version = None if since in ("", "0") else int(since) if since.isdigit() else -1
-        if since_version == -1:
-            message = f"invalid resource version {since!r}: resource versions are whole numbers"
-            raise ApiStatusError(objects.status(400, "BadRequest", message))
+        since = _version(passed.get("resourceVersion", ""))
 
         def visible(obj: Object) -> bool:
             return wanted(obj) and may_see(obj)
 
-        return self._relay(passed, since_version, visible)
+        return self._relay(passed, since, visible)
 
     async def _relay(
         self, params: Mapping[str, str], since: int | None, visible: Callable[[Object], bool]
@@ -160,6 +156,16 @@ class FilteredView:
     def _bookmark(self, obj: Object) -> Object:
         metadata = {"resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
         return {"apiVersion": objects.API_VERSION, "kind": self.served.kind, "metadata": metadata}
+
+
+def _version(value: str) -> int | None:
+    """The version a watch starts after; None ("" or "0"): from the current objects, each as ADDED."""
+    if value in ("", "0"):
+        return None
+    if not value.isdigit():
+        message = f"invalid resource version {value!r}: resource versions are whole numbers"
+        raise ApiStatusError(objects.status(400, "BadRequest", message))
+    return int(value)
 
 
 def _seconds(value: str | None) -> float | None:
