@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from functools import partial
@@ -14,8 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from kubetenancy import pki
-from kubetenancy.localcluster import versions
+from kubetenancy.localcluster import keycloak, sso_realm, versions
 from kubetenancy.localcluster.companions import OPERATOR, start_apiserver, start_operator
+from kubetenancy.localcluster.console_site import CONSOLE, start_console
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
 from kubetenancy.localcluster.gobuild import HELM, Binaries, ensure_binaries, ensure_helm
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
@@ -92,6 +94,20 @@ def _start_operator(plane: ControlPlane) -> None:
     plane.adopt(apiserver)
 
 
+def _start_sso(plane: ControlPlane, binaries: Binaries, site: keycloak.Site, idp: Process) -> None:
+    """Wait for Keycloak, make its cluster-admins group cluster admins, and start the console."""
+    with console.status("waiting for Keycloak (single sign-on)"):
+        keycloak.wait_ready(site, idp)
+    subprocess.run(
+        [binaries.kubectl, f"--kubeconfig={plane.cluster().kubeconfig()}", "apply", "-f", "-"],
+        input=json.dumps(sso_realm.admin_binding()).encode(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    with console.status("starting the console"):
+        plane.adopt(start_console(plane.cluster(), site, plane.logs_dir / "console.log"))
+
+
 @app.command()
 def build() -> None:
     """Build (first time only) the pinned etcd, Kubernetes and Helm binaries and print where they are."""
@@ -113,27 +129,43 @@ def up(
     sts_endpoint: Annotated[
         list[str] | None, typer.Option(help="Also trust this STS base URL for EKS tokens (e.g. a test STS).")
     ] = None,
+    sso: Annotated[bool, typer.Option(help="Run Keycloak (trusted by the API servers) and the web console.")] = True,
 ) -> None:
     """Start the control plane (building it the first time) unless it already runs; idempotent."""
     binaries = _binaries(with_helm=operator)
+    if sso:
+        with console.status("fetching and building Keycloak (first time only)"):
+            keycloak.ensure_keycloak()
+    site, idp = None, None
     plane = ControlPlane.load(versions.state_dir())
     if plane is None or not plane.running() or len(plane.clusters) != clusters:
         previous = ControlPlane.load(versions.state_dir())
         if previous is not None:
             previous.stop()
         webhook, port = _authenticator_webhook(versions.state_dir())
-        plane = ControlPlane(versions.state_dir(), clusters=clusters, token_webhook=webhook)
+        site = keycloak.prepare(versions.state_dir() / "keycloak") if sso else None
+        authentication = site.authentication_configuration() if site else None
+        plane = ControlPlane(
+            versions.state_dir(), clusters=clusters, token_webhook=webhook, authentication_config=authentication
+        )
         with console.status(f"starting {clusters} cluster(s)"):
             authenticator = _start_authenticator(versions.state_dir(), port, sts_endpoint or [])
+            idp = keycloak.start(site, versions.state_dir() / "logs" / "keycloak.log") if site else None
             try:
                 plane.start(binaries)
             except BaseException:
                 authenticator.stop()
+                if idp is not None:
+                    idp.stop()
                 raise
             plane.adopt(authenticator)
+            if idp is not None:
+                plane.adopt(idp)
     if operator and not any(p.name == OPERATOR for p in plane.processes):
         with console.status("starting the operator and the aggregated API server"):
             _start_operator(plane)
+    if site is not None and idp is not None and not any(p.name == CONSOLE for p in plane.processes):
+        _start_sso(plane, binaries, site, idp)
     for path in apply or []:
         subprocess.run(
             [binaries.kubectl, f"--kubeconfig={plane.cluster().kubeconfig()}", "apply", "-R", "-f", path],
@@ -141,6 +173,8 @@ def up(
         )
     _print_status(plane)
     console.print(f"\n  export KUBECONFIG={plane.cluster().kubeconfig()}")
+    if (versions.state_dir() / "keycloak" / "site.json").exists() and any(p.name == CONSOLE for p in plane.processes):
+        console.print("  single sign-on users and the console: kubetenancy dev sso")
 
 
 @app.command()
@@ -198,3 +232,21 @@ def kubeconfig(
         console.print(f'[red]error:[/] no test user "{user}"; known users: {", ".join(plane.users)}')
         raise typer.Exit(1)
     typer.echo(str(selected.kubeconfig(user)))
+
+
+@app.command()
+def sso() -> None:
+    """Print the console's URL, the issuer, the CA to trust, and the SSO users' passwords."""
+    _running_plane()
+    try:
+        site = keycloak.Site.load(versions.state_dir() / "keycloak")
+    except FileNotFoundError:
+        console.print("[red]error:[/] this control plane runs without single sign-on (`dev up --no-sso`)")
+        raise typer.Exit(1) from None
+    typer.echo(f"console: {site.console_url}")
+    typer.echo(f"issuer:  {site.issuer}")
+    typer.echo(f"CA:      {site.ca_file}")
+    typer.echo(f"login:   kubectl tenancy login --issuer {site.issuer} --ca-file {site.ca_file}")
+    for user, password in site.passwords.items():
+        groups = ",".join(sso_realm.SSO_USERS.get(user, ()))
+        typer.echo(f"user {user}  password {password}" + (f"  groups {groups}" if groups else ""))

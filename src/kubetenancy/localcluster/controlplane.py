@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from kubetenancy import pki
 from kubetenancy.localcluster import kubeconfig, users
@@ -91,13 +92,16 @@ class ControlPlane:
         clusters: int = 1,
         users: Mapping[str, tuple[str, ...]] = users.DEFAULT_USERS,
         token_webhook: TokenWebhook | None = None,
+        authentication_config: Mapping[str, Any] | None = None,
     ) -> None:
+        """`authentication_config`: a structured `AuthenticationConfiguration` (JWT issuers) for every API server."""
         if clusters < 1:
             raise ValueError(f"a control plane needs at least one cluster, got clusters={clusters}")
         self.state_dir = state_dir
         self.cluster_count = clusters
         self.users = dict(users)
         self.token_webhook = token_webhook
+        self.authentication_config = authentication_config
         self.clusters: list[Cluster] = []
         self.processes: list[Process] = []
         self.tokens: dict[str, str] = {}
@@ -285,6 +289,10 @@ class ControlPlane:
         if not compacts:
             # All clusters share one etcd and its compaction key: one API server compacts for all.
             argv.append("--etcd-compaction-interval=0")
+        if self.authentication_config is not None:
+            config_file = self.state_dir / "authentication-config.json"
+            config_file.write_text(json.dumps(self.authentication_config, indent=2))
+            argv.append(f"--authentication-config={config_file}")
         if self.token_webhook is not None:
             webhook_config = kubeconfig.write(
                 self.state_dir / cluster.name / "token-webhook.kubeconfig",

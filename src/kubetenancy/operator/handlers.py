@@ -24,6 +24,7 @@ from kubetenancy.model import INITIALIZING, MANAGED_BY, TENANT_LABEL
 from kubetenancy.operator.account_quotas import AccountQuotaReporter
 from kubetenancy.operator.admission_server import AdmissionServer, Handler, rules_handler
 from kubetenancy.operator.config import OperatorConfig
+from kubetenancy.operator.console import register_console_handlers
 from kubetenancy.operator.multicluster import register_multicluster_handlers
 from kubetenancy.operator.probes import Probes
 from kubetenancy.operator.quota_ledger import QuotaLedger
@@ -158,4 +159,5 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
     _register_tenant_handlers(kopf_registry, reconciler, AccountQuotaReporter(kube, view))
     register_template_handlers(kopf_registry, kube)
     register_multicluster_handlers(kopf_registry, kube, config)
+    register_console_handlers(kopf_registry, kube, config)
     return kopf_registry
