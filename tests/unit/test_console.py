@@ -37,7 +37,8 @@ def test_realm_has_the_walkthrough_users_with_their_groups() -> None:
 def test_realm_clients_console_confidential_kubectl_public_with_pkce() -> None:
     clients = {c["clientId"]: c for c in _realm()["clients"]}
     console_client, kubectl = clients["kubetenancy-console"], clients["kubectl"]
-    assert console_client["publicClient"] is False and console_client["secret"] == "s3cret"
+    assert console_client["publicClient"] is False
+    assert console_client["secret"] == "s3cret"
     assert console_client["redirectUris"] == ["https://127.0.0.1:8443/*"]
     assert kubectl["publicClient"] is True
     assert kubectl["attributes"]["pkce.code.challenge.method"] == "S256"
@@ -82,19 +83,22 @@ def test_sessions_expire_when_idle_and_in_all() -> None:
         clock.now += 9
         store.get(again.id)
     assert store.get(again.id) is None  # 27 s after login, past max_seconds
-    assert store.get("forged") is None and store.get(None) is None
+    assert store.get("forged") is None
+    assert store.get(None) is None
 
 
 def test_csrf_and_pending_logins() -> None:
     store = SessionStore()
     session = store.create("dev", (), "token", None)
     assert csrf_ok(session, session.csrf)
-    assert not csrf_ok(session, None) and not csrf_ok(session, session.csrf + "x")
+    assert not csrf_ok(session, None)
+    assert not csrf_ok(session, session.csrf + "x")
     login_id = store.remember_login(LoginStart("https://idp/auth", "state-1", "nonce", "verifier"), "/tenants")
     assert store.take_login(login_id, "another-state") is None  # wrong state: refused and used up
     login_id = store.remember_login(LoginStart("https://idp/auth", "state-2", "nonce", "verifier"), "/tenants")
     taken = store.take_login(login_id, "state-2")
-    assert taken is not None and taken[1] == "/tenants"
+    assert taken is not None
+    assert taken[1] == "/tenants"
     assert store.take_login(login_id, "state-2") is None  # each login is used once
 
 
@@ -116,8 +120,11 @@ def test_quota_use_is_summed_over_a_tenants_namespaces_against_the_tenant_limit(
         _quota("logistics-build", {"memory": "8Gi", "configmaps": "10"}, {"memory": "512Mi", "configmaps": "2"}),
     ]
     lines = {line.resource: line for line in quota_lines(quotas)}
-    assert lines["configmaps"].used == 5 and lines["configmaps"].hard == 10 and lines["configmaps"].percent == 50
-    assert lines["memory"].used_text == "1.5Gi" and lines["memory"].hard_text == "8Gi"
+    assert lines["configmaps"].used == 5
+    assert lines["configmaps"].hard == 10
+    assert lines["configmaps"].percent == 50
+    assert lines["memory"].used_text == "1.5Gi"
+    assert lines["memory"].hard_text == "8Gi"
     assert show_quantity("cpu", Fraction(1, 2)) == "500m"
 
 
@@ -135,14 +142,19 @@ def test_tenant_summaries_from_tenants_accounts_and_namespace_labels() -> None:
     quotas = [_quota("logistics-dev", {"configmaps": "10"}, {"configmaps": "1"})]
     summaries = {s.name: s for s in tenant_summaries([tenant], [], namespaces, quotas)}
     assert set(summaries) == {"logistics", "node-account"}
-    assert summaries["logistics"].failing and summaries["logistics"].namespaces == ["logistics-dev"]
+    assert summaries["logistics"].failing
+    assert summaries["logistics"].namespaces == ["logistics-dev"]
     assert summaries["logistics"].quota[0].used == 1
-    assert summaries["node-account"].kind == "" and not summaries["node-account"].failing
+    assert summaries["node-account"].kind == ""
+    assert not summaries["node-account"].failing
     assert members(tenant)["owners"] == {"users": ["falcon@nordmart.com"], "groups": []}
 
 
 def test_admin_rbac_rows_only_for_provisioned_clusters() -> None:
-    roles = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: foo-eng}\nrules:\n- apiGroups: ['']\n  resources: [pods]\n  verbs: [get, list]\n"
+    roles = (
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: foo-eng}\n"
+        "rules:\n- apiGroups: ['']\n  resources: [pods]\n  verbs: [get, list]\n"
+    )
     holder = {"metadata": {"name": "full", "namespace": "default"}, "data": {"role.yaml": roles}}
     request = {
         "spec": {

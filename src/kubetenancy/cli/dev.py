@@ -17,7 +17,7 @@ from rich.table import Table
 from kubetenancy import pki
 from kubetenancy.localcluster import keycloak, sso_realm, versions
 from kubetenancy.localcluster.companions import OPERATOR, start_apiserver, start_operator
-from kubetenancy.localcluster.console_site import CONSOLE, start_console
+from kubetenancy.localcluster.console_site import CONSOLE, start_console, wait_until_trusted
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
 from kubetenancy.localcluster.gobuild import HELM, Binaries, ensure_binaries, ensure_helm
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
@@ -98,6 +98,8 @@ def _start_sso(plane: ControlPlane, binaries: Binaries, site: keycloak.Site, idp
     """Wait for Keycloak, make its cluster-admins group cluster admins, and start the console."""
     with console.status("waiting for Keycloak (single sign-on)"):
         keycloak.wait_ready(site, idp)
+        for cluster in plane.clusters:
+            wait_until_trusted(cluster, site)
     subprocess.run(
         [binaries.kubectl, f"--kubeconfig={plane.cluster().kubeconfig()}", "apply", "-f", "-"],
         input=json.dumps(sso_realm.admin_binding()).encode(),
