@@ -15,7 +15,7 @@ from tests.support.kubectl import Kubectl
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
-EXAMPLE = Path(__file__).parents[2] / "examples" / "mto-on-eks" / "integration-config.yaml"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "mto-eks-tenants" / "integration-config.yaml"
 NAMESPACE = "multi-tenant-operator"
 CONFIG = ("tenantoperator.stakater.com/v1beta1", "IntegrationConfig", "tenant-operator-config", NAMESPACE)
 

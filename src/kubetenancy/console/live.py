@@ -3,8 +3,9 @@ sees changes, and htmx then re-fetches the page's content.
 
 The stream watches, with the user's own token, what the pages are drawn from: Tenants, Accounts,
 namespaces (or Spaces), ResourceQuotas and both template-instance APIs — cluster-wide where the user
-may watch them, else in each of the user's namespaces. Each watch starts from a list's resource version
-(so the stream starts quiet) and is renewed with the session's current token when the API server
+may watch them, else in each of the user's namespaces. Each watch starts from a list's resource version,
+and the first event is sent once the watches stand (so a change made while the page was being drawn is
+not missed); each watch is renewed with the session's current token when the API server
 ends it. The stream ends with the session (logout or expiry). Bursts are coalesced into one event
 per `COALESCE_SECONDS`.
 """
@@ -36,6 +37,7 @@ async def _watch(api: Passthrough, session: Session, path: str, changed: asyncio
         if code != 200:
             return  # not the user's to watch: the page shows the API server's message instead
         version = str((listing.get("metadata") or {}).get("resourceVersion", ""))
+        changed.set()  # whatever changed between the page's render and this watch's start is caught up
         params = {"resourceVersion": version, "timeoutSeconds": str(WATCH_SECONDS), "allowWatchBookmarks": "true"}
         try:
             async for event in api.watch(path, params, token=session.token):

@@ -1,7 +1,8 @@
 """Server-side rendering with Jinja2: whole pages, or only their `content` block for htmx requests.
 
-htmx re-fetches a page's content when a watch reports a change (and after a form is posted), so a
-request with `HX-Request` gets the `content` block alone. Templates are autoescaped; nothing a user or
+htmx re-fetches a page's live part (`#live`) when a watch reports a change, so a request with
+`HX-Request` gets the `content` block alone (htmx picks `#live` out of it; forms stay as the user left
+them). Templates are autoescaped; nothing a user or
 the API server wrote is ever put into a page unescaped.
 """
 
@@ -38,7 +39,13 @@ ENVIRONMENT.filters["yaml"] = to_yaml
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
     page = ENVIRONMENT.get_template(template)
     session = request.get("session")
-    values = {"session": session, "csrf": session.csrf if session else "", "path": request.path, **context}
+    values = {
+        "session": session,
+        "csrf": session.csrf if session else "",
+        "path": request.path,
+        "path_qs": request.path_qs,
+        **context,
+    }
     if request.headers.get("HX-Request") and "content" in page.blocks:
         body = "".join(page.blocks["content"](page.new_context(values)))
     else:

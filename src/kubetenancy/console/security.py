@@ -118,7 +118,9 @@ def headers_middleware(policy: str) -> Middleware:
         response = await handler(request)
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault(
+            "Referrer-Policy", "same-origin"
+        )  # "no-referrer" makes form posts send Origin: null
         response.headers.setdefault("X-Frame-Options", "DENY")
         if not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
