@@ -49,6 +49,9 @@ class TenantQuota:
     name: str
     hard: Mapping[str, str] = field(default_factory=dict)
     limit_range: tuple[Mapping[str, Any], ...] = ()
+    tenant: str | None = None
+    """The tenant it limits, for a quota that names its tenant (Kiosk's AccountQuota); None when tenants
+    name their quota (MTO's Tenant spec.quota)."""
 
 
 AllowList = frozenset[str] | None
@@ -78,6 +81,9 @@ class NamespaceTemplate:
 
     name: str
     template: str
+    api_version: str
+    """Of the instance kind it is written as (the front door's choice)."""
+    kind: str
     sync: bool = False
     parameters: tuple[tuple[str, str], ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)

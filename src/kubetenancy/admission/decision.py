@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from kubetenancy.frontdoors.table import Door
+
+M = TypeVar("M")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,11 @@ class Request:
     def labels(self) -> dict[str, str]:
         labels: dict[str, str] = (self.obj or self.old).get("metadata", {}).get("labels") or {}
         return labels
+
+    def model(self, door: Door[M]) -> M:
+        """The request's object through its kind's front door (rules run after the typed-spec check)."""
+        metadata = {**(self.obj.get("metadata") or {}), "name": self.name}
+        return door.read({**self.obj, "metadata": metadata})
 
     @classmethod
     def from_review(cls, review: dict[str, Any]) -> Request:

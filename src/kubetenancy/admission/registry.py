@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from kubetenancy.admission.classes_and_hosts import uses_allowed_classes_and_hosts
 from kubetenancy.admission.decision import Decision, Request
@@ -20,11 +21,6 @@ from kubetenancy.admission.tenant_quota_exists import quota_must_exist
 from kubetenancy.admission.typed_spec import validate_spec
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.admission.workloads import workload_follows_tenant_policy
-from kubetenancy.api import kiosk_templates, tenantoperator_templates
-from kubetenancy.api.crd import ServedKind
-from kubetenancy.api.kiosk import ACCOUNT_QUOTA_V1ALPHA1, ACCOUNT_V1ALPHA1
-from kubetenancy.api.sveltos import CLUSTER_PROFILE_V1BETA1, ROLE_REQUEST_V1BETA1, SVELTOS_CLUSTER_V1BETA1
-from kubetenancy.api.tenantoperator import INTEGRATION_CONFIG_V1BETA1, QUOTA_V1BETA1, TENANT_V1BETA3
 from kubetenancy.desired.tenant import POLICY_LABEL
 from kubetenancy.desired.webhooks import (
     MANAGED_OBJECTS,
@@ -33,6 +29,18 @@ from kubetenancy.desired.webhooks import (
     not_system_namespaces,
     rule,
 )
+from kubetenancy.frontdoors.table import (
+    CLUSTER_PROFILE,
+    KIOSK_ACCOUNT,
+    KIOSK_ACCOUNT_QUOTA,
+    MTO_POLICY,
+    MTO_QUOTA,
+    MTO_TENANT,
+    ROLE_REQUEST,
+    SVELTOS_CLUSTER,
+    TEMPLATES,
+    Door,
+)
 from kubetenancy.model import TENANT_LABEL
 
 Rule = Callable[[Request, TenancyView], Decision]
@@ -40,7 +48,7 @@ TENANTS = "/validate/tenants"
 QUOTA_RESERVE = "/validate/tenant-quota-reserve"
 QUOTA_SETTLE = "/validate/tenant-quota-settle"
 POLICY_NAMESPACES = {"matchLabels": {POLICY_LABEL: "enforced"}}
-TEMPLATES = {k.group: k for k in (kiosk_templates.TEMPLATE_V1ALPHA1, tenantoperator_templates.TEMPLATE_V1ALPHA1)}
+TEMPLATE_KINDS = {door.served.group: door.served for door in TEMPLATES}
 WRITE = ["CREATE", "UPDATE"]
 
 
@@ -50,8 +58,8 @@ class Registered:
     rules: tuple[Rule, ...]
 
 
-def _typed(*kinds: ServedKind) -> Rule:
-    by_kind = {(kind.group, kind.kind): kind for kind in kinds}
+def _typed(*doors: Door[Any]) -> Rule:
+    by_kind = {(door.served.group, door.served.kind): door.served for door in doors}
 
     def check(request: Request, view: TenancyView) -> Decision:
         kind = by_kind.get((request.group, request.kind))
@@ -67,8 +75,8 @@ def _only(operation: str, rule_fn: Rule) -> Rule:
     return check
 
 
-def _served(kind: ServedKind, operations: list[str]) -> dict[str, object]:
-    return rule(kind.group, kind.version, [kind.plural], operations)
+def _served(door: Door[Any], operations: list[str]) -> dict[str, object]:
+    return rule(door.served.group, door.served.version, [door.served.plural], operations)
 
 
 def registry(operator_namespace: str) -> list[Registered]:
@@ -78,74 +86,71 @@ def registry(operator_namespace: str) -> list[Registered]:
             crd(
                 name="tenants.kubetenancy.dev",
                 path=TENANTS,
-                rules=(_served(TENANT_V1BETA3, WRITE),),
+                rules=(_served(MTO_TENANT, WRITE),),
                 why="only Tenants depend on it; a Tenant without its Quota or with another's namespaces is unsafe",
             ),
-            (_typed(TENANT_V1BETA3), tenant_name_must_be_free, quota_must_exist, namespaces_must_be_free),
+            (_typed(MTO_TENANT), tenant_name_must_be_free, quota_must_exist, namespaces_must_be_free),
         ),
         Registered(
             crd(
                 name="accounts.kubetenancy.dev",
                 path="/validate/accounts",
-                rules=(_served(ACCOUNT_V1ALPHA1, WRITE),),
+                rules=(_served(KIOSK_ACCOUNT, WRITE),),
                 why="only Accounts depend on it; an Account named like a Tenant would claim its namespaces",
             ),
-            (_typed(ACCOUNT_V1ALPHA1), tenant_name_must_be_free),
+            (_typed(KIOSK_ACCOUNT), tenant_name_must_be_free),
         ),
         Registered(
             crd(
                 name="accountquotas.kubetenancy.dev",
                 path="/validate/accountquotas",
-                rules=(_served(ACCOUNT_QUOTA_V1ALPHA1, WRITE),),
+                rules=(_served(KIOSK_ACCOUNT_QUOTA, WRITE),),
                 why="only AccountQuotas depend on it",
             ),
-            (_typed(ACCOUNT_QUOTA_V1ALPHA1),),
+            (_typed(KIOSK_ACCOUNT_QUOTA),),
         ),
         Registered(
             crd(
                 name="quotas.kubetenancy.dev",
                 path="/validate/quotas",
-                rules=(_served(QUOTA_V1BETA1, [*WRITE, "DELETE"]),),
+                rules=(_served(MTO_QUOTA, [*WRITE, "DELETE"]),),
                 why="only Quotas depend on it; deleting a Quota in use would leave tenants unlimited",
             ),
-            (_typed(QUOTA_V1BETA1), _only("DELETE", quota_not_in_use)),
+            (_typed(MTO_QUOTA), _only("DELETE", quota_not_in_use)),
         ),
         Registered(
             crd(
                 name="integrationconfigs.kubetenancy.dev",
                 path="/validate/integrationconfigs",
-                rules=(_served(INTEGRATION_CONFIG_V1BETA1, WRITE),),
+                rules=(_served(MTO_POLICY, WRITE),),
                 why="only the IntegrationConfig depends on it",
             ),
-            (_typed(INTEGRATION_CONFIG_V1BETA1),),
+            (_typed(MTO_POLICY),),
         ),
         Registered(
             crd(
                 name="templates.kubetenancy.dev",
                 path="/validate/templates",
-                rules=tuple(_served(k, WRITE) for k in TEMPLATES.values()),
+                rules=tuple(_served(door, WRITE) for door in TEMPLATES),
                 why="only Templates depend on it; a bad validation regex or manifest would fail every instance",
             ),
-            (lambda request, view: validate_spec(request, TEMPLATES[request.group]),),
+            (lambda request, view: validate_spec(request, TEMPLATE_KINDS[request.group]),),
         ),
         Registered(
             crd(
                 name="sveltos.kubetenancy.dev",
                 path="/validate/sveltos",
-                rules=tuple(
-                    _served(kind, WRITE)
-                    for kind in (SVELTOS_CLUSTER_V1BETA1, ROLE_REQUEST_V1BETA1, CLUSTER_PROFILE_V1BETA1)
-                ),
+                rules=tuple(_served(kind, WRITE) for kind in (SVELTOS_CLUSTER, ROLE_REQUEST, CLUSTER_PROFILE)),
                 why="only SveltosClusters, RoleRequests and ClusterProfiles depend on it; features kubetenancy does "
                 "not serve are refused instead of silently dropped",
             ),
-            (_typed(SVELTOS_CLUSTER_V1BETA1, ROLE_REQUEST_V1BETA1, CLUSTER_PROFILE_V1BETA1),),
+            (_typed(SVELTOS_CLUSTER, ROLE_REQUEST, CLUSTER_PROFILE),),
         ),
         Registered(
             WebhookSpec(
                 name="tenant-admin-labels.kubetenancy.dev",
                 path="/mutate/clusterprofiles",
-                rules=(_served(CLUSTER_PROFILE_V1BETA1, WRITE),),
+                rules=(_served(CLUSTER_PROFILE, WRITE),),
                 failure_policy="Fail",
                 why="only ClusterProfiles depend on it; failing open would let a tenant's unlabelled profile deploy "
                 "with the platform admin's rights",

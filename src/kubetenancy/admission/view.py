@@ -17,11 +17,11 @@ class TenancyView:
     policy: ClusterPolicy = field(default_factory=ClusterPolicy)
     tenants: dict[str, Tenant] = field(default_factory=dict)
     quotas: dict[str, TenantQuota] = field(default_factory=dict)
-    """Every MTO Quota that exists, by name."""
-    account_quotas: dict[str, tuple[str, TenantQuota]] = field(default_factory=dict)
-    """Every Kiosk AccountQuota, by name: the account it limits and its limits."""
+    """Every quota that tenants name (MTO's Quota), by name."""
+    tenant_quotas: dict[str, TenantQuota] = field(default_factory=dict)
+    """Every quota that names the tenant it limits (Kiosk's AccountQuota), by name."""
     kinds: dict[str, str] = field(default_factory=dict)
-    """The kind (Tenant, Account) each tenant name belongs to."""
+    """The qualified kind (`Tenant.tenantoperator.stakater.com`, ...) each tenant name belongs to."""
     labelled: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     """Per tenant, the namespaces labelled as its own, with their labels (from namespace events)."""
     initializing: set[str] = field(default_factory=set)

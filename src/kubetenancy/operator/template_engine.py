@@ -19,11 +19,8 @@ from typing import Any
 from prometheus_client import Counter
 from pydantic import ValidationError
 
-from kubetenancy.api import kiosk_templates as kiosk_api
-from kubetenancy.api import tenantoperator_templates as mto_api
 from kubetenancy.desired.templates import Kind, drifted
-from kubetenancy.frontdoors import kiosk_templates as kiosk
-from kubetenancy.frontdoors import tenantoperator_templates as mto
+from kubetenancy.frontdoors.table import INSTANCES, TEMPLATES, Door, InstanceDoor, StatusFormat
 from kubetenancy.k8s import RETRYABLE_ERRORS, ApiError, Kube
 from kubetenancy.k8s.owned import apply_owned, create_owned
 from kubetenancy.k8s.watches import watch
@@ -46,18 +43,13 @@ Key = tuple[str, str, str, str]
 """(apiVersion, kind, namespace or "", name) of an instance."""
 StatusShape = Callable[[Instance, Mapping[str, Any], Pass, str], dict[str, Any]]
 
-INSTANCE_KINDS: dict[tuple[str, str], tuple[Callable[[Mapping[str, Any]], Instance], StatusShape]] = {
-    (k.api_version, k.kind): (door, shape)
-    for k, door, shape in (
-        (kiosk_api.TEMPLATE_INSTANCE_V1ALPHA1, kiosk.instance_from_cr, kiosk_instance_status),
-        (mto_api.TEMPLATE_INSTANCE_V1ALPHA1, mto.instance_from_cr, mto_instance_status),
-        (mto_api.TEMPLATE_GROUP_INSTANCE_V1ALPHA1, mto.instance_from_cr, group_status),
-    )
+STATUS_SHAPES: dict[StatusFormat, StatusShape] = {
+    "kiosk-instance": kiosk_instance_status,
+    "mto-instance": mto_instance_status,
+    "mto-group": group_status,
 }
-TEMPLATE_KINDS: dict[str, Callable[[Mapping[str, Any]], Template]] = {
-    kiosk_api.TEMPLATE_V1ALPHA1.api_version: kiosk.template_from_cr,
-    mto_api.TEMPLATE_V1ALPHA1.api_version: mto.template_from_cr,
-}
+INSTANCE_DOORS: dict[tuple[str, str], InstanceDoor] = {(d.served.api_version, d.served.kind): d for d in INSTANCES}
+TEMPLATE_DOORS: dict[str, Door[Template]] = {d.served.api_version: d for d in TEMPLATES}
 RECONCILE_ATTEMPTS = 4
 RETRY_LATER_SECONDS = 30.0
 RETRY_AT_MOST_SECONDS = 300.0
@@ -96,8 +88,8 @@ class TemplateEngine:
 
     async def start(self) -> None:
         """Learn the templates and namespaces before any instance event, so first passes see them."""
-        for api_version in TEMPLATE_KINDS:
-            for cr in await self.kube.list(api_version, "Template"):
+        for api_version, door in TEMPLATE_DOORS.items():
+            for cr in await self.kube.list(api_version, door.served.kind):
                 self.template_seen(api_version, cr["metadata"]["name"], cr)
         for ns in await self.kube.list("v1", "Namespace"):
             self.namespace_seen(ns["metadata"]["name"], ns["metadata"].get("labels") or {}, gone=_going(ns))
@@ -115,7 +107,7 @@ class TemplateEngine:
             self.templates.pop((api_version, name), None)
         else:
             try:
-                self.templates[(api_version, name)] = TEMPLATE_KINDS[api_version](cr)
+                self.templates[(api_version, name)] = TEMPLATE_DOORS[api_version].read(cr)
             except ValidationError as error:
                 self.templates[(api_version, name)] = f'template "{name}" is invalid: {error}'
         return [k for k, i in self.instances.items() if (i.template_api_version, i.template) == (api_version, name)]
@@ -183,10 +175,11 @@ class TemplateEngine:
             await asyncio.sleep(2**attempt)
 
     async def _pass(self, key: Key, body: Mapping[str, Any], *, fresh: bool) -> None:
-        door, shape = INSTANCE_KINDS[key[:2]]
+        door = INSTANCE_DOORS[key[:2]]
+        shape = STATUS_SHAPES[door.status_format]
         current: Mapping[str, Any] = body.get("status") or {}
         try:
-            instance = door(body)
+            instance = door.read(body)
         except ValidationError as error:
             failed = Pass({}, set(), problem=("InvalidSpec", str(error)))
             await self._write(key, current, shape(_bare(body), current, failed, _now()))
@@ -221,7 +214,8 @@ class TemplateEngine:
         """The instance's Template, or (reason, message) saying why there is none."""
         where = (instance.template_api_version, instance.template)
         if where not in self.templates:  # perhaps created a moment ago: confirm before reporting it missing
-            found = await self.kube.get(instance.template_api_version, "Template", instance.template)
+            kind = TEMPLATE_DOORS[instance.template_api_version].served.kind
+            found = await self.kube.get(instance.template_api_version, kind, instance.template)
             if found is not None:
                 self.template_seen(*where, found)
         template = self.templates.get(where)

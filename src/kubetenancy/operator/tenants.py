@@ -19,18 +19,23 @@ from typing import Any
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.desired import OwnerRef, content_hash, tenant_objects
 from kubetenancy.frontdoors.claims import namespace_owner
-from kubetenancy.frontdoors.kiosk import account_quota_from_cr
-from kubetenancy.frontdoors.tenantoperator import cluster_policy, quota_from_cr
+from kubetenancy.frontdoors.table import (
+    CR,
+    MANDATORY_TEMPLATES,
+    POLICIES,
+    QUOTAS,
+    TENANTS,
+    QuotaDoor,
+    TenantDoor,
+    with_quota,
+)
 from kubetenancy.k8s import RETRYABLE_ERRORS, ApiError, Kube, applier
 from kubetenancy.model import INITIALIZING, ClusterPolicy, Tenant, TenantNamespace
 from kubetenancy.operator.probes import RECONCILES
-from kubetenancy.operator.tenant_sources import SOURCES, TenantSource
 
-QUOTA_API = "tenantoperator.stakater.com/v1beta1"
-CONFIG_API = "tenantoperator.stakater.com/v1beta1"
-CONFIG_NAME = "tenant-operator-config"
-ACCOUNT_QUOTA_API = "config.kiosk.sh/v1alpha1"
 RECONCILE_ATTEMPTS = 4
+TENANT_KINDS = (*applier.PRUNABLE, MANDATORY_TEMPLATES)
+"""The kinds of a tenant's objects besides namespaces: watched for drift, pruned when no longer wanted."""
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +76,7 @@ class TenantReconciler:
         self.config_namespace = config_namespace
         self.bypassed_groups = bypassed_groups
         self.identity = ""
-        self.sources: dict[str, TenantSource] = {}
+        self.sources: dict[str, TenantDoor] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._status_writes: defaultdict[str, int] = defaultdict(int)
 
@@ -81,17 +86,24 @@ class TenantReconciler:
         review = await self.kube.create({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
         self.identity = review["status"]["userInfo"]["username"]
         await self.refresh_policy()
-        for quota in await self.kube.list(QUOTA_API, "Quota"):
-            self.quota_seen(quota["metadata"]["name"], quota.get("spec") or {})
-        for quota in await self.kube.list(ACCOUNT_QUOTA_API, "AccountQuota"):
-            self.account_quota_seen(quota["metadata"]["name"], quota.get("spec") or {})
+        for door in QUOTAS:
+            for quota in await self.kube.list(door.served.api_version, door.served.kind):
+                self.quota_seen(door, quota["metadata"]["name"], quota)
         for ns in await self.kube.list("v1", "Namespace"):
             self.namespace_seen(ns["metadata"]["name"], ns["metadata"].get("labels") or {}, deleted=False)
 
     async def refresh_policy(self) -> ClusterPolicy:
-        config = await self.kube.get(CONFIG_API, "IntegrationConfig", CONFIG_NAME, self.config_namespace)
-        policy = cluster_policy(config.get("spec") if config else None, self.bypassed_groups)
-        policy = dataclasses.replace(policy, privileged_users=(*policy.privileged_users, re.escape(self.identity)))
+        policy = ClusterPolicy()
+        for door in POLICIES:
+            served = door.served
+            config = await self.kube.get(served.api_version, served.kind, door.object_name, self.config_namespace)
+            if config is not None:
+                policy = door.read(config)
+        policy = dataclasses.replace(
+            policy,
+            bypassed_groups=self.bypassed_groups,
+            privileged_users=(*policy.privileged_users, re.escape(self.identity)),
+        )
         self.view.policy = policy
         return policy
 
@@ -100,24 +112,18 @@ class TenantReconciler:
         self.view.kinds.pop(name, None)
         self.sources.pop(name, None)
 
-    def quota_seen(self, name: str, spec: dict[str, Any] | None) -> bool:
-        """Record a Quota (None: deleted); True when its tenants need reconciling."""
-        if spec is None:
-            return self.view.quotas.pop(name, None) is not None
-        quota = quota_from_cr(name, spec)
-        changed = self.view.quotas.get(name) != quota
-        self.view.quotas[name] = quota
-        return changed
-
-    def account_quota_seen(self, name: str, spec: dict[str, Any] | None) -> list[str]:
-        """Record an AccountQuota (None: deleted); return the accounts whose limits changed."""
-        before = self.view.account_quotas.pop(name, None)
-        if spec is not None:
-            self.view.account_quotas[name] = account_quota_from_cr(name, spec)
-        after = self.view.account_quotas.get(name)
+    def quota_seen(self, door: QuotaDoor, name: str, cr: CR | None) -> list[str]:
+        """Record a quota (None: deleted); return the tenants whose limits changed."""
+        known = self.view.tenant_quotas if door.names_tenant else self.view.quotas
+        before = known.pop(name, None)
+        if cr is not None:
+            known[name] = door.read(cr)
+        after = known.get(name)
         if before == after:
             return []
-        return sorted({known[0] for known in (before, after) if known is not None})
+        if door.names_tenant:
+            return sorted({quota.tenant for quota in (before, after) if quota is not None and quota.tenant})
+        return self.view.tenants_using_quota(name)
 
     def namespace_seen(self, name: str, labels: dict[str, str], *, deleted: bool) -> list[str]:
         """Record which tenant a namespace's labels claim it for; return the tenants whose set changed."""
@@ -178,7 +184,7 @@ class TenantReconciler:
         self,
         name: str,
         *,
-        source: TenantSource | None = None,
+        source: TenantDoor | None = None,
         body: dict[str, Any] | None = None,
         repair: bool = False,
     ) -> None:
@@ -198,23 +204,23 @@ class TenantReconciler:
             async with self._locks[name]:
                 try:
                     if body is None or self._status_writes[name] != writes_before:
-                        body = await self.kube.get(known.api_version, known.kind, name)  # changed since: read again
+                        body = await self.kube.get(known.served.api_version, known.served.kind, name)  # read again
                     if body is not None and not body["metadata"].get("deletionTimestamp"):
                         await self._reconcile(known, body, repair=repair)
                     return
                 except RETRYABLE_ERRORS as error:
                     if attempt == RECONCILE_ATTEMPTS - 1:
                         raise
-                    log.warning("reconciling %s %s failed (%s); retrying", known.kind, name, error)
+                    log.warning("reconciling %s %s failed (%s); retrying", known.served.kind, name, error)
                     body = None
             await asyncio.sleep(2**attempt)
 
-    async def _reconcile(self, source: TenantSource, cr: dict[str, Any], *, repair: bool) -> None:
+    async def _reconcile(self, source: TenantDoor, cr: dict[str, Any], *, repair: bool) -> None:
         name = cr["metadata"]["name"]
         generation: int = cr["metadata"]["generation"]
         status: dict[str, Any] = cr.get("status") or {}
-        tenant, not_ready = source.model(name, cr.get("spec") or {}, self.view)
-        self.view.kinds[name] = source.kind
+        tenant, not_ready = with_quota(source.read(cr), self.view.quotas, self.view.tenant_quotas)
+        self.view.kinds[name] = source.served.qualified_kind
         if not_ready is not None:
             self.view.put_tenant(tenant)
             reason, message = not_ready
@@ -223,18 +229,18 @@ class TenantReconciler:
             return
         tenant = dataclasses.replace(tenant, namespaces=tenant.namespaces + self._claimed_namespaces(tenant))
         self.view.put_tenant(tenant)
-        owner = OwnerRef(source.api_version, source.kind, name, cr["metadata"]["uid"])
+        owner = OwnerRef(source.served.api_version, source.served.kind, name, cr["metadata"]["uid"])
         objects = tenant_objects(tenant, self.view.policy, owner)
         digest = content_hash(objects)
         if status.get("appliedHash") == digest and status.get("observedGeneration") == generation:
             if repair:
-                await applier.repair(self.kube, name, objects, await self._existing(tenant))
+                await applier.repair(self.kube, name, objects, TENANT_KINDS, await self._existing(tenant))
             RECONCILES.labels("unchanged").inc()
             return
         # A tenant never applied and never changed has nothing to prune: skip the LISTs.
         first_apply = "appliedHash" not in status and generation == 1
         try:
-            await applier.sync(self.kube, name, objects, prune=not first_apply)
+            await applier.sync(self.kube, name, objects, TENANT_KINDS, prune=not first_apply)
         except ApiError as error:
             message = f"applying the tenant's objects failed: {error.status.message}"
             await self._write_status(source, cr, ready_status(status, generation, False, "ApplyFailed", message))
@@ -258,14 +264,15 @@ class TenantReconciler:
                 names.add(ns)
         return names
 
-    async def _write_status(self, source: TenantSource, cr: dict[str, Any], status: dict[str, Any]) -> None:
+    async def _write_status(self, source: TenantDoor, cr: dict[str, Any], status: dict[str, Any]) -> None:
         if status != (cr.get("status") or {}):
-            await self.kube.patch_status(source.api_version, source.kind, cr["metadata"]["name"], status)
+            served = source.served
+            await self.kube.patch_status(served.api_version, served.kind, cr["metadata"]["name"], status)
             self._status_writes[cr["metadata"]["name"]] += 1
 
-    async def all_tenants(self) -> list[tuple[TenantSource, str]]:
+    async def all_tenants(self) -> list[tuple[TenantDoor, str]]:
         return [
-            (source, t["metadata"]["name"])
-            for source in SOURCES
-            for t in await self.kube.list(source.api_version, source.kind)
+            (door, t["metadata"]["name"])
+            for door in TENANTS
+            for t in await self.kube.list(door.served.api_version, door.served.kind)
         ]

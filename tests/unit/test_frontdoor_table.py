@@ -1,0 +1,62 @@
+"""The table of front doors: every served kind has its door, and tenants meet their quotas there."""
+
+from __future__ import annotations
+
+from kubetenancy.api import SERVED_CRDS
+from kubetenancy.frontdoors.table import (
+    ALL,
+    DOORS,
+    KIOSK_ACCOUNT,
+    KIOSK_ACCOUNT_QUOTA,
+    MTO_QUOTA,
+    MTO_TENANT,
+    SVELTOS_CLUSTER,
+    door_of,
+    with_quota,
+)
+
+
+def test_every_served_kind_has_exactly_one_door() -> None:
+    served = {(kind.api_version, kind.kind) for versions in SERVED_CRDS for kind in versions}
+    assert set(DOORS) == served
+    assert len(ALL) == len(served)
+    assert door_of("tenantoperator.stakater.com/v1beta3", "Tenant") is MTO_TENANT
+    assert door_of("v1", "Namespace") is None
+
+
+def test_a_tenant_meets_the_quota_it_names_or_the_quotas_naming_it() -> None:
+    tenant = MTO_TENANT.read({"metadata": {"name": "t"}, "spec": {"quota": "small"}})
+    assert (tenant.quota_name, tenant.quota) == ("small", None)
+    small = MTO_QUOTA.read({"metadata": {"name": "small"}, "spec": {"resourcequota": {"hard": {"pods": 2}}}})
+    resolved, not_ready = with_quota(tenant, {"small": small}, {})
+    assert (resolved.quota, not_ready) == (small, None)
+    _, missing = with_quota(tenant, {}, {})
+    assert missing is not None
+    assert missing[0] == "QuotaNotFound"
+    assert 'Quota "small" does not exist' in missing[1]
+
+    account = KIOSK_ACCOUNT.read({"metadata": {"name": "a"}, "spec": {}})
+    quotas = {
+        name: KIOSK_ACCOUNT_QUOTA.read(
+            {"metadata": {"name": name}, "spec": {"account": owner, "quota": {"hard": {"pods": pods}}}}
+        )
+        for name, owner, pods in (("q1", "a", "5"), ("q2", "a", "3"), ("q3", "other", "1"))
+    }
+    assert quotas["q1"].tenant == "a"
+    combined, not_ready = with_quota(account, {}, quotas)
+    assert not_ready is None
+    assert combined.quota is not None
+    assert (combined.quota.name, dict(combined.quota.hard)) == ("q1, q2", {"pods": "3"})
+    unlimited, _ = with_quota(KIOSK_ACCOUNT.read({"metadata": {"name": "b"}}), {}, quotas)
+    assert unlimited.quota is None
+
+
+def test_managed_clusters_carry_the_coordinates_of_what_registered_them() -> None:
+    cluster = SVELTOS_CLUSTER.read({"metadata": {"name": "production", "namespace": "gke"}})
+    assert cluster.reference() == {
+        "apiVersion": "lib.projectsveltos.io/v1beta1",
+        "kind": "SveltosCluster",
+        "namespace": "gke",
+        "name": "production",
+    }
+    assert cluster.probed
