@@ -15,6 +15,7 @@ from kubetenancy.frontdoors.claims import namespace_owner
 from kubetenancy.frontdoors.kiosk import TENANCY_API_VERSION, TENANCY_GROUP
 
 API_VERSION = TENANCY_API_VERSION
+GROUP = TENANCY_GROUP
 Object = dict[str, Any]
 
 

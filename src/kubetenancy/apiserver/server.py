@@ -101,7 +101,7 @@ class AggregatedApi:
             web.get("/readyz", self._ok),
             web.get("/livez", self._ok),
             web.get("/apis", self._discovery(discovery.api_group_list)),
-            web.get(f"/apis/{objects.TENANCY_GROUP}", self._discovery(discovery.api_group)),
+            web.get(f"/apis/{objects.GROUP}", self._discovery(discovery.api_group)),
             web.get(BASE, self._discovery(discovery.api_resource_list)),
             web.get("/openapi/v2", self._discovery(discovery.openapi_v2)),
             web.get("/openapi/v3", self._discovery(lambda: discovery.openapi_v3_paths(OPENAPI_V3))),
