@@ -5,15 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from kubetenancy.admission.registry import registry
+from kubetenancy.admission.view import TenancyView
 from kubetenancy.api import SERVED_CRDS
 from kubetenancy.desired.webhooks import configuration
+from kubetenancy.operator.quota_ledger import QuotaLedger
 
 README = Path(__file__).parents[2] / "README.md"
 
 
 def test_namespaced_webhooks_only_see_tenant_namespaces() -> None:
     config = configuration(
-        [r.spec for r in registry("multi-tenant-operator")], lambda path: {"url": f"https://x{path}"}
+        [r.spec for r in registry("multi-tenant-operator", QuotaLedger(TenancyView()))],
+        lambda path: {"url": f"https://x{path}"},
     )
     for webhook in config["webhooks"]:
         scopes = {rule["resources"][0] for rule in webhook["rules"]}
@@ -29,5 +32,5 @@ def test_namespaced_webhooks_only_see_tenant_namespaces() -> None:
 def test_readme_documents_each_webhook_and_its_failure_policy() -> None:
     rows = [line for line in README.read_text().splitlines() if line.startswith("| `") and ".kubetenancy.dev`" in line]
     documented = {row.split("|")[1].strip(" `"): row.split("|")[3].strip() for row in rows}
-    served = {r.spec.name: r.spec.failure_policy for r in registry("multi-tenant-operator")}
+    served = {r.spec.name: r.spec.failure_policy for r in registry("multi-tenant-operator", QuotaLedger(TenancyView()))}
     assert documented == served

@@ -61,6 +61,16 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Missing:
+    """An object a denial says does not exist, which the view may not have seen yet (created a moment ago)."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None = None
+
+
+@dataclass(frozen=True)
 class Decision:
     allowed: bool
     message: str = ""
@@ -68,6 +78,9 @@ class Decision:
     reason: str = "Forbidden"
     patch: tuple[dict[str, Any], ...] = ()
     """JSON Patch operations a mutating webhook applies to the object (allowed decisions only)."""
+    missing: Missing | None = None
+    """For a denial because this object is missing: the webhook server confirms that once against the API
+    server (the view may lag behind it) and asks the rules again if it exists."""
 
     @classmethod
     def allow(cls) -> Decision:
@@ -84,6 +97,6 @@ class Decision:
         return cls(False, message)
 
     @classmethod
-    def invalid(cls, message: str) -> Decision:
-        """Refused because the object itself is wrong (HTTP 422)."""
-        return cls(False, message, 422, "Invalid")
+    def invalid(cls, message: str, missing: Missing | None = None) -> Decision:
+        """Refused because the object itself is wrong (HTTP 422); `missing`: what it names does not exist."""
+        return cls(False, message, 422, "Invalid", missing=missing)

@@ -4,10 +4,10 @@ webhook configurations. The first rule that denies decides.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from kubetenancy.admission.classes_and_hosts import uses_allowed_classes_and_hosts
 from kubetenancy.admission.decision import Decision, Request
@@ -44,18 +44,27 @@ from kubetenancy.frontdoors.table import (
 from kubetenancy.model import TENANT_LABEL
 
 Rule = Callable[[Request, TenancyView], Decision]
-TENANTS = "/validate/tenants"
-QUOTA_RESERVE = "/validate/tenant-quota-reserve"
-QUOTA_SETTLE = "/validate/tenant-quota-settle"
+Handler = Callable[[Request], Awaitable[Decision]]
 POLICY_NAMESPACES = {"matchLabels": {POLICY_LABEL: "enforced"}}
 TEMPLATE_KINDS = {door.served.group: door.served for door in TEMPLATES}
 WRITE = ["CREATE", "UPDATE"]
 
 
+class QuotaJudge(Protocol):
+    """Judges the tenant-wide quota: keeps a ledger of usage and reservations (state of its own)."""
+
+    async def reserve(self, request: Request) -> Decision: ...
+
+    async def settle(self, request: Request) -> Decision: ...
+
+
 @dataclass(frozen=True)
 class Registered:
     spec: WebhookSpec
-    rules: tuple[Rule, ...]
+    rules: tuple[Rule, ...] = ()
+    """Pure rules, run in order over the view; the first that denies decides."""
+    handler: Handler | None = None
+    """Instead of rules: a webhook that keeps state of its own answers itself (the quota ledger)."""
 
 
 def _typed(*doors: Door[Any]) -> Rule:
@@ -79,13 +88,14 @@ def _served(door: Door[Any], operations: list[str]) -> dict[str, object]:
     return rule(door.served.group, door.served.version, [door.served.plural], operations)
 
 
-def registry(operator_namespace: str) -> list[Registered]:
+def registry(operator_namespace: str, quota: QuotaJudge) -> list[Registered]:
+    """Every webhook, in order, each with its rules or its handler: built once, by the composition root."""
     crd = partial(WebhookSpec, failure_policy="Fail", bypassable=False)
     return [
         Registered(
             crd(
                 name="tenants.kubetenancy.dev",
-                path=TENANTS,
+                path="/validate/tenants",
                 rules=(_served(MTO_TENANT, WRITE),),
                 why="only Tenants depend on it; a Tenant without its Quota or with another's namespaces is unsafe",
             ),
@@ -207,7 +217,7 @@ def registry(operator_namespace: str) -> list[Registered]:
         Registered(
             WebhookSpec(
                 name="tenant-quota-reserve.kubetenancy.dev",
-                path=QUOTA_RESERVE,
+                path="/validate/tenant-quota-reserve",
                 rules=(
                     rule("", "v1", ["pods", "configmaps", "secrets", "services", "persistentvolumeclaims"], ["CREATE"]),
                     rule("", "v1", ["replicationcontrollers"], ["CREATE"]),
@@ -221,12 +231,12 @@ def registry(operator_namespace: str) -> list[Registered]:
                 bypassable=False,
                 side_effects="NoneOnDryRun",
             ),
-            (),
+            handler=quota.reserve,
         ),
         Registered(
             WebhookSpec(
                 name="tenant-quota-settle.kubetenancy.dev",
-                path=QUOTA_SETTLE,
+                path="/validate/tenant-quota-settle",
                 rules=(rule("", "v1", ["resourcequotas/status"], ["UPDATE"]),),
                 failure_policy="Ignore",
                 why="records usage and backs up the reservations; same trade-off as the reservation webhook",
@@ -234,6 +244,6 @@ def registry(operator_namespace: str) -> list[Registered]:
                 object_selector={"matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]},
                 bypassable=False,
             ),
-            (),
+            handler=quota.settle,
         ),
     ]

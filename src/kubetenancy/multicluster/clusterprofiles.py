@@ -20,7 +20,7 @@ from kubetenancy.k8s import Kube, applier
 from kubetenancy.multicluster.clusters import key_of_reference
 from kubetenancy.multicluster.grants import kubeconfig_secret_name, stored_kubeconfig
 from kubetenancy.multicluster.helm import Helm
-from kubetenancy.multicluster.lifecycle import Reconciler
+from kubetenancy.multicluster.lifecycle import Lifecycle
 from kubetenancy.multicluster.profiles import (
     parse_resource_key,
     profile_hash,
@@ -36,7 +36,7 @@ ANY_NAMESPACE = "*"
 """In the reference index: a policyRef without namespace reads from each cluster's namespace."""
 
 
-class ClusterProfileReconciler(Reconciler):
+class ClusterProfileReconciler(Lifecycle):
     api_version = CLUSTER_PROFILE.served.api_version
     kind = CLUSTER_PROFILE.served.kind
     finalizer = CLUSTER_PROFILE_FINALIZER

@@ -35,7 +35,7 @@ from kubetenancy.multicluster.grants import (
     stored_expiration,
 )
 from kubetenancy.multicluster.kubeconfigs import token_due, token_kubeconfig
-from kubetenancy.multicluster.lifecycle import Reconciler
+from kubetenancy.multicluster.lifecycle import Lifecycle
 from kubetenancy.multicluster.references import UnusableReference, data_of, describe, documents
 from kubetenancy.multicluster.registry import ClusterFailure, ClusterRegistry, Key
 
@@ -54,7 +54,7 @@ def entry(cluster: ManagedCluster, digest: str, state: str, failure: str | None 
     return result
 
 
-class RoleRequestReconciler(Reconciler):
+class RoleRequestReconciler(Lifecycle):
     api_version = ROLE_REQUEST.served.api_version
     kind = ROLE_REQUEST.served.kind
     finalizer = ROLE_REQUEST_FINALIZER

@@ -19,12 +19,14 @@ from typing import Any
 from aiohttp import web
 
 from kubetenancy.admission import Decision, Request
-from kubetenancy.admission.registry import Registered
+from kubetenancy.admission.decision import Missing
+from kubetenancy.admission.registry import Handler, Registered
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.operator.probes import ADMISSION_REVIEWS, ADMISSION_SECONDS
 from kubetenancy.serving import start_site
 
-Handler = Callable[[Request], Awaitable[Decision]]
+Confirm = Callable[[Missing], Awaitable[bool]]
+"""Whether an object a rule found missing exists after all (recording it in the view when it does)."""
 log = logging.getLogger(__name__)
 
 
@@ -43,25 +45,37 @@ def review_response(review: dict[str, Any], decision: Decision) -> dict[str, Any
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}
 
 
-def rules_handler(registered: Registered, view: TenancyView) -> Handler:
+def _decide(registered: Registered, request: Request, view: TenancyView) -> Decision:
+    patch: list[dict[str, Any]] = []
+    for rule in registered.rules:
+        decision = rule(request, view)
+        if not decision.allowed:
+            return decision
+        patch += decision.patch
+    return Decision.mutate(patch) if patch else Decision.allow()
+
+
+def rules_handler(registered: Registered, view: TenancyView, confirm: Confirm | None = None) -> Handler:
+    """The webhook's rules over the view. A denial for a missing object is confirmed once with `confirm`
+    (the view may not have seen an object created a moment ago) and the rules asked again if it exists."""
+
     async def handle(request: Request) -> Decision:
         if registered.spec.bypassable and view.policy.bypasses(request.user, request.groups):
             return Decision.allow()
-        patch: list[dict[str, Any]] = []
-        for rule in registered.rules:
-            decision = rule(request, view)
-            if not decision.allowed:
-                return decision
-            patch += decision.patch
-        return Decision.mutate(patch) if patch else Decision.allow()
+        decision = _decide(registered, request, view)
+        if decision.missing is not None and confirm is not None and await confirm(decision.missing):
+            decision = _decide(registered, request, view)
+        return decision
 
     return handle
 
 
 class AdmissionServer:
-    def __init__(self, handlers: dict[str, tuple[str, Handler]]) -> None:
-        """`handlers` maps a path to (webhook name, handler)."""
-        self.handlers = handlers
+    def __init__(self, webhooks: list[Registered], view: TenancyView, confirm: Confirm) -> None:
+        """Serves each webhook at its path: its own handler, or its rules over `view`."""
+        self.handlers: dict[str, tuple[str, Handler]] = {
+            r.spec.path: (r.spec.name, r.handler or rules_handler(r, view, confirm)) for r in webhooks
+        }
         self._runner: web.AppRunner | None = None
 
     async def _serve(self, http: web.Request) -> web.Response:

@@ -12,10 +12,7 @@ from typing import Any
 
 import kopf
 
-from kubetenancy.admission import Decision, Request
-from kubetenancy.admission.registry import QUOTA_RESERVE, QUOTA_SETTLE, registry
-from kubetenancy.admission.registry import TENANTS as TENANT_WEBHOOK
-from kubetenancy.admission.view import TenancyView
+from kubetenancy.admission.registry import registry
 from kubetenancy.api import crd_manifests
 from kubetenancy.desired import webhooks
 from kubetenancy.desired.cluster import static_objects
@@ -23,8 +20,6 @@ from kubetenancy.frontdoors.claims import namespace_owner
 from kubetenancy.frontdoors.table import (
     KIOSK_ACCOUNT_QUOTA,
     MANDATORY_TEMPLATES,
-    MTO_QUOTA,
-    MTO_TENANT,
     POLICIES,
     QUOTAS,
     TENANTS,
@@ -32,12 +27,13 @@ from kubetenancy.frontdoors.table import (
 from kubetenancy.k8s import Kube, ensure_crds
 from kubetenancy.model import INITIALIZING, MANAGED_BY, TENANT_LABEL
 from kubetenancy.operator.account_quotas import AccountQuotaReporter
-from kubetenancy.operator.admission_server import AdmissionServer, Handler, rules_handler
+from kubetenancy.operator.admission_server import AdmissionServer
 from kubetenancy.operator.config import OperatorConfig
 from kubetenancy.operator.multicluster import register_multicluster_handlers
 from kubetenancy.operator.probes import Probes
 from kubetenancy.operator.quota_ledger import QuotaLedger
 from kubetenancy.operator.templates import register_template_handlers
+from kubetenancy.operator.tenancy_index import TenancyIndex
 from kubetenancy.operator.tenants import TENANT_KINDS, TenantReconciler
 from kubetenancy.operator.webhook_server import client_config, server_context
 
@@ -82,8 +78,8 @@ def _register_tenant_handlers(
     async def namespace_changed(**kwargs: Any) -> None:
         deleted = kwargs["type"] == "DELETED" or bool(kwargs["meta"].get("deletionTimestamp"))
         name, labels = kwargs["name"], dict(kwargs["labels"])
-        tenants = reconciler.namespace_seen(name, labels, deleted=deleted)
-        if reconciler.namespace_initializing(name, not deleted and INITIALIZING in kwargs["annotations"]):
+        tenants = reconciler.index.namespace_seen(name, labels, deleted=deleted)
+        if reconciler.index.namespace_initializing(name, not deleted and INITIALIZING in kwargs["annotations"]):
             tenants.append(namespace_owner(labels) or "")
         for tenant in dict.fromkeys(t for t in tenants if t):
             await reconciler.reconcile(tenant)
@@ -97,7 +93,7 @@ def _register_tenant_handlers(
             tenant, body = kwargs["labels"][TENANT_LABEL], kwargs["body"]
             if (body.get("apiVersion"), body.get("kind")) == MANDATORY_TEMPLATES:
                 deployed = kwargs["type"] != "DELETED" and (body.get("status") or {}).get("status") == "Deployed"
-                if reconciler.template_instance_seen(kwargs["namespace"], kwargs["name"], deployed):
+                if reconciler.index.template_instance_seen(kwargs["namespace"], kwargs["name"], deployed):
                     await reconciler.reconcile(tenant)
             if kwargs["type"] == "DELETED":  # drift: someone removed an object the tenant needs
                 await reconciler.reconcile(tenant, repair=True)
@@ -106,30 +102,14 @@ def _register_tenant_handlers(
 
 
 def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegistry:
+    """The composition root: every part built once and wired here, the webhook registry included."""
     kopf_registry = kopf.OperatorRegistry()
     kube = Kube(config.kubeconfig)
-    view = TenancyView()
-    reconciler = TenantReconciler(kube, view, config.config_namespace, config.bypassed_groups)
-    ledger = QuotaLedger(view)
-    webhook_specs = registry(config.config_namespace)
-    handlers: dict[str, tuple[str, Handler]] = {
-        r.spec.path: (r.spec.name, rules_handler(r, view)) for r in webhook_specs
-    }
-    handlers[QUOTA_RESERVE] = (handlers[QUOTA_RESERVE][0], ledger.reserve)
-    handlers[QUOTA_SETTLE] = (handlers[QUOTA_SETTLE][0], ledger.settle)
-    name, check_tenant = handlers[TENANT_WEBHOOK]
-
-    async def tenant_webhook(request: Request) -> Decision:
-        # A Quota created a moment ago may not have reached the view yet: confirm before refusing.
-        quota = request.model(MTO_TENANT).quota_name
-        if quota and quota not in view.quotas:
-            found = await kube.get(MTO_QUOTA.served.api_version, MTO_QUOTA.served.kind, quota)
-            if found is not None:
-                reconciler.quota_seen(MTO_QUOTA, quota, found)
-        return await check_tenant(request)
-
-    handlers[TENANT_WEBHOOK] = (name, tenant_webhook)
-    admission = AdmissionServer(handlers)
+    index = TenancyIndex()
+    reconciler = TenantReconciler(kube, index, config.config_namespace, config.bypassed_groups)
+    ledger = QuotaLedger(index.view)
+    webhook_specs = registry(config.config_namespace, ledger)
+    admission = AdmissionServer(webhook_specs, index.view, reconciler.confirm)
 
     @kopf.on.login(registry=kopf_registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -163,7 +143,7 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         await probes.stop()
         await kube.close()
 
-    _register_tenant_handlers(kopf_registry, reconciler, AccountQuotaReporter(kube, view, KIOSK_ACCOUNT_QUOTA))
+    _register_tenant_handlers(kopf_registry, reconciler, AccountQuotaReporter(kube, index.view, KIOSK_ACCOUNT_QUOTA))
     register_template_handlers(kopf_registry, kube)
     register_multicluster_handlers(kopf_registry, kube, config)
     return kopf_registry

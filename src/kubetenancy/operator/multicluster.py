@@ -25,10 +25,10 @@ from kubetenancy.multicluster.clusterprofiles import ClusterProfileReconciler
 from kubetenancy.multicluster.clusters import probe_status
 from kubetenancy.multicluster.grants import ADMIN_NAME_LABEL, ADMIN_NAMESPACE_LABEL, ROLE_REQUEST_LABEL
 from kubetenancy.multicluster.helm import Helm
-from kubetenancy.multicluster.lifecycle import status_patch
 from kubetenancy.multicluster.registry import ClusterFailure, ClusterRegistry
 from kubetenancy.multicluster.rolerequests import RoleRequestReconciler
 from kubetenancy.operator.config import OperatorConfig
+from kubetenancy.reconciling import merge_patch
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +106,8 @@ class MultiCluster:
             if live is None:
                 continue
             current: dict[str, Any] = live.get("status") or {}
-            patch = status_patch(current, probe_status(current, cluster, None if failure else str(outcome), failure))
-            if patch is not None:
+            patch = merge_patch(current, probe_status(current, cluster, None if failure else str(outcome), failure))
+            if patch:
                 await self.kube.patch_status(cluster.api_version, cluster.kind, cluster.name, patch, cluster.namespace)
 
     async def _periodically(self) -> None:
