@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from kubetenancy.api import SERVED_CRDS
+from kubetenancy.api.sveltos import ClusterProfileSpec
+from kubetenancy.desired import content_hash
 from kubetenancy.frontdoors.table import (
     ALL,
+    CAPI_CLUSTER,
+    CLUSTER_PROFILE,
     DOORS,
     KIOSK_ACCOUNT,
     KIOSK_ACCOUNT_QUOTA,
@@ -14,6 +18,7 @@ from kubetenancy.frontdoors.table import (
     door_of,
     with_quota,
 )
+from kubetenancy.multicluster.profiles import profile_hash
 
 
 def test_every_served_kind_has_exactly_one_door() -> None:
@@ -60,3 +65,25 @@ def test_managed_clusters_carry_the_coordinates_of_what_registered_them() -> Non
         "name": "production",
     }
     assert cluster.probed
+
+
+def test_profile_hashes_are_the_ones_earlier_versions_stored() -> None:
+    spec = {
+        "policyRefs": [{"kind": "ConfigMap", "name": "a", "namespace": "n"}],
+        "helmCharts": [
+            {
+                "repositoryURL": "https://charts.example",
+                "repositoryName": "r",
+                "chartName": "r/c",
+                "chartVersion": "1",
+                "releaseName": "k",
+                "releaseNamespace": "k",
+                "values": "a: 1",
+            }
+        ],
+    }
+    cluster = CAPI_CLUSTER.read({"metadata": {"name": "w", "namespace": "default"}})
+    features = ClusterProfileSpec.model_validate(spec).model_dump(mode="json", include={"policy_refs", "helm_charts"})
+    stored = content_hash([cluster.reference(), {"admin": ""}, features])
+    profile = CLUSTER_PROFILE.read({"metadata": {"name": "p"}, "spec": spec})
+    assert profile_hash(cluster, profile, None, []) == stored

@@ -73,9 +73,13 @@ def profile_hash(
     cluster: ManagedCluster, profile: ClusterProfile, admin: Admin | None, manifests: Sequence[Mapping[str, Any]]
 ) -> str:
     """Equal hashes: the cluster already holds exactly this profile, deployed as the same admin."""
+    # The same fields, under the same names, as the hashes that earlier versions stored in statuses.
     features = {
-        "policy_refs": [dataclasses.asdict(ref) for ref in profile.policy_refs],
-        "helm_charts": [dataclasses.asdict(chart) for chart in profile.helm_charts],
+        "policy_refs": [{**dataclasses.asdict(ref), "deployment_type": "Remote"} for ref in profile.policy_refs],
+        "helm_charts": [
+            {**{k: v for k, v in dataclasses.asdict(c).items() if k != "action"}, "helm_chart_action": c.action}
+            for c in profile.helm_charts
+        ],
     }
     who = {"admin": f"{admin.namespace}/{admin.name}" if admin else ""}
     return content_hash([cluster.reference(), who, features, *map(dict, manifests)])
