@@ -34,3 +34,23 @@ def test_readme_documents_each_webhook_and_its_failure_policy() -> None:
     documented = {row.split("|")[1].strip(" `"): row.split("|")[3].strip() for row in rows}
     served = {r.spec.name: r.spec.failure_policy for r in registry("multi-tenant-operator", QuotaLedger(TenancyView()))}
     assert documented == served
+
+
+def test_the_reservation_webhook_sees_creates_of_what_some_quota_limits_only() -> None:
+    specs = [r.spec for r in registry("multi-tenant-operator", QuotaLedger(TenancyView()))]
+
+    def reserved(*limited: str) -> list[dict[str, object]]:
+        config = configuration(specs, lambda path: {"url": f"https://x{path}"}, frozenset(limited))
+        (webhook,) = [w for w in config["webhooks"] if w["name"] == "tenant-quota-reserve.kubetenancy.dev"]
+        return [{"group": r["apiGroups"][0], "resources": r["resources"]} for r in webhook["rules"]]
+
+    assert reserved() == []
+    assert reserved("requests.cpu", "limits.memory", "pods") == [{"group": "", "resources": ["pods"]}]
+    assert reserved("count/configmaps", "secrets", "services.loadbalancers") == [
+        {"group": "", "resources": ["configmaps", "secrets", "services"]}
+    ]
+    assert reserved("fast.storageclass.storage.k8s.io/requests.storage", "count/deployments.apps") == [
+        {"group": "", "resources": ["persistentvolumeclaims"]},
+        {"group": "apps", "resources": ["deployments"]},
+    ]
+    assert reserved("something.else") == []

@@ -218,15 +218,12 @@ def registry(operator_namespace: str, quota: QuotaJudge) -> list[Registered]:
             WebhookSpec(
                 name="tenant-quota-reserve.kubetenancy.dev",
                 path="/validate/tenant-quota-reserve",
-                rules=(
-                    rule("", "v1", ["pods", "configmaps", "secrets", "services", "persistentvolumeclaims"], ["CREATE"]),
-                    rule("", "v1", ["replicationcontrollers"], ["CREATE"]),
-                    rule("apps", "v1", ["deployments", "replicasets", "statefulsets", "daemonsets"], ["CREATE"]),
-                    rule("batch", "v1", ["jobs", "cronjobs"], ["CREATE"]),
-                ),
+                rules=(),
+                quota_scoped=True,
                 failure_policy="Ignore",
                 why="while the operator is down each namespace is still held to the whole tenant limit by its "
-                "own ResourceQuota; failing closed would stop every object of every tenant",
+                "own ResourceQuota; failing closed would stop every object of every tenant; registered only for "
+                "the resources some tenant quota limits",
                 namespace_selector=TENANT_NAMESPACES,
                 bypassable=False,
                 side_effects="NoneOnDryRun",

@@ -14,7 +14,6 @@ import kopf
 
 from kubetenancy.admission.registry import registry
 from kubetenancy.api import crd_manifests
-from kubetenancy.desired import webhooks
 from kubetenancy.desired.cluster import static_objects
 from kubetenancy.frontdoors.claims import namespace_owner
 from kubetenancy.frontdoors.table import (
@@ -35,6 +34,7 @@ from kubetenancy.operator.quota_ledger import QuotaLedger
 from kubetenancy.operator.templates import register_template_handlers
 from kubetenancy.operator.tenancy_index import TenancyIndex
 from kubetenancy.operator.tenants import TENANT_KINDS, TenantReconciler
+from kubetenancy.operator.webhook_registration import WebhookRegistration
 from kubetenancy.operator.webhook_server import client_config, server_context
 
 
@@ -59,7 +59,9 @@ def _register_tenant_handlers(
         async def quota_changed(**kwargs: Any) -> None:
             deleted = kwargs["type"] == "DELETED"
             door = kwargs["param"]
-            for tenant in reconciler.quota_seen(door, kwargs["name"], None if deleted else dict(kwargs["body"])):
+            changed = reconciler.quota_seen(door, kwargs["name"], None if deleted else dict(kwargs["body"]))
+            await reconciler.registration.follow(reconciler.view)
+            for tenant in changed:
                 await reconciler.reconcile(tenant)
             if door is usage.door and not deleted:
                 await usage.report(kwargs["name"])
@@ -106,9 +108,10 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
     kopf_registry = kopf.OperatorRegistry()
     kube = Kube(config.kubeconfig)
     index = TenancyIndex()
-    reconciler = TenantReconciler(kube, index, config.config_namespace, config.bypassed_groups)
     ledger = QuotaLedger(index.view)
     webhook_specs = registry(config.config_namespace, ledger)
+    registration = WebhookRegistration(kube, [r.spec for r in webhook_specs], lambda path: client_config(config, path))
+    reconciler = TenantReconciler(kube, index, registration, config.config_namespace, config.bypassed_groups)
     admission = AdmissionServer(webhook_specs, index.view, reconciler.confirm)
 
     @kopf.on.login(registry=kopf_registry)
@@ -131,10 +134,8 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         await reconciler.start()
         await ledger.load(kube)
         await admission.start(config.webhook_addr, config.webhook_port, server_context(config))
-        specs = [r.spec for r in webhook_specs]
-        for configuration in webhooks.configurations(specs, lambda path: client_config(config, path)):
-            await kube.apply_if_changed(configuration)
-        logger.info("serving %d webhooks; CRDs established", len(specs))
+        await registration.follow(index.view)
+        logger.info("serving %d webhooks; CRDs established", len(webhook_specs))
         probes.mark_ready()
 
     @kopf.on.cleanup(registry=kopf_registry)

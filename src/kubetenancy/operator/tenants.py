@@ -30,6 +30,7 @@ from kubetenancy.k8s import ApiError, Kube, applier
 from kubetenancy.model import INITIALIZING, ClusterPolicy, Tenant, TenantNamespace
 from kubetenancy.operator.probes import RECONCILES
 from kubetenancy.operator.tenancy_index import TenancyIndex
+from kubetenancy.operator.webhook_registration import WebhookRegistration
 from kubetenancy.reconciling import FailedPass, Reconciler, status_writer
 
 REPAIR = "repair"
@@ -68,8 +69,16 @@ class TenantReconciler:
     (admission refuses a second tenant of the same name); each name's API is learnt from its events.
     """
 
-    def __init__(self, kube: Kube, index: TenancyIndex, config_namespace: str, bypassed_groups: frozenset[str]) -> None:
+    def __init__(
+        self,
+        kube: Kube,
+        index: TenancyIndex,
+        registration: WebhookRegistration,
+        config_namespace: str,
+        bypassed_groups: frozenset[str],
+    ) -> None:
         self.kube = kube
+        self.registration = registration
         self.index = index
         self.view = index.view
         self.config_namespace = config_namespace
@@ -186,6 +195,7 @@ class TenantReconciler:
                 await applier.repair(self.kube, name, objects, TENANT_KINDS, await self._existing(tenant))
             RECONCILES.labels("unchanged").inc()
             return None
+        await self.registration.cover(tenant.quota)  # before its ResourceQuotas take effect
         # A tenant never applied and never changed has nothing to prune: skip the LISTs.
         first_apply = "appliedHash" not in status and generation == 1
         try:
