@@ -243,7 +243,7 @@ def ensure_helm(progress: ProgressCallback | None = None) -> Path:
 
 def module_source(target: Target) -> Path:
     """The read-only source tree of `target`'s module in Go's module cache (CRDs are read from it)."""
-    build(target)
+    _write_wrapper_module(target)
     info = json.loads(_run_go(["mod", "download", "-json", f"{target.module}@v{target.version}"], target.module_dir))
     return Path(info["Dir"])
 
