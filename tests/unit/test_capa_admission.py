@@ -8,8 +8,11 @@ from kubetenancy.admission.capa_identities import identity_is_sound
 from kubetenancy.admission.capa_identity_use import identity_may_be_used
 from kubetenancy.admission.capa_namespace_labels import identity_labels_are_protected
 from kubetenancy.admission.decision import Request
+from kubetenancy.admission.registry import registry
 from kubetenancy.admission.view import TenancyView
+from kubetenancy.desired.capa_crds import serve_v1beta1
 from kubetenancy.frontdoors.capa import cluster_from_cr, identity_from_cr
+from kubetenancy.operator.admission_server import review_response, rules_handler
 
 INFRA, CP = "infrastructure.cluster.x-k8s.io", "controlplane.cluster.x-k8s.io"
 LOGISTICS = {"stakater.com/tenant": "logistics"}
@@ -199,3 +202,27 @@ def test_labels_an_identity_selects_on_are_protected_tenant_labels_keep_their_ow
     assert identity_labels_are_protected(unchanged, view).allowed
     removed = request(namespace({}), "UPDATE", old=namespace({"team": "a"}))
     assert not identity_labels_are_protected(removed, view).allowed
+
+
+async def test_warnings_reach_the_admission_response() -> None:
+    webhook = next(r for r in registry("kubetenancy") if r.spec.name == "capa-identities.kubetenancy.dev")
+    decision = await rules_handler(webhook, TenancyView())(request(role("open", {})))
+    review = {"request": {"uid": "u1"}}
+    response = review_response(review, decision)["response"]
+    assert response["allowed"] is True
+    assert response["warnings"][0].startswith("spec.allowedNamespaces: {} lets every namespace use")
+
+
+def test_v1beta1_identities_are_served_again_and_nothing_else_changes() -> None:
+    v1beta1 = {"name": "v1beta1", "served": False, "storage": False, "schema": {"x": 1}}
+    v1beta2 = {"name": "v1beta2", "served": True, "storage": True, "schema": {"y": 2}}
+    crd = {
+        "metadata": {"name": "awsclusterroleidentities.infrastructure.cluster.x-k8s.io", "resourceVersion": "7"},
+        "spec": {"versions": [v1beta1, v1beta2]},
+    }
+    assert serve_v1beta1(crd) == {
+        "metadata": {"resourceVersion": "7"},
+        "spec": {"versions": [{**v1beta1, "served": True}, v1beta2]},
+    }
+    assert serve_v1beta1({**crd, "spec": {"versions": [{**v1beta1, "served": True}, v1beta2]}}) is None
+    assert serve_v1beta1({**crd, "metadata": {"name": "awsclusters.infrastructure.cluster.x-k8s.io"}}) is None

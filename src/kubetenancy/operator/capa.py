@@ -86,19 +86,23 @@ async def serve_v1beta1_identities(kube: Kube) -> None:
             log.info("serving v1beta1 of %s again (CAPA stopped serving it in v2.4.0)", name)
 
 
-async def load(kube: Kube, index: IdentityIndex, reporter: IdentityReporter) -> None:
-    """Read every identity, CAPA object, Cluster API Cluster and namespace, so that the first report
-    judges complete chains (watch events then keep the index current)."""
+async def load(kube: Kube, index: IdentityIndex) -> dict[ClusterKey, dict[str, Any]]:
+    """Read every identity, CAPA object and namespace into `index`, so that the first report judges
+    complete chains (watch events then keep it current); return the CAPA objects read."""
     for namespace in await kube.list("v1", "Namespace"):
         index.namespace_seen(namespace["metadata"]["name"], namespace["metadata"].get("labels") or {}, deleted=False)
     for kind in IDENTITY_KINDS:
         for obj in await kube.list(kind.api_version, kind.kind):
-            index.put_identity(identity_from_cr(obj))
+            index.put_identity(identity_from_cr({**obj, "kind": kind.kind}))
+    objects: dict[ClusterKey, dict[str, Any]] = {}
     for kind in CONSUMER_KINDS:
         with contextlib.suppress(ApiError):  # the ROSA kinds are optional parts of CAPA
-            for obj in await kube.list(kind.api_version, kind.kind):
-                index.put_cluster(cluster_from_cr(obj))
-                reporter.objects[cluster_key(cluster_from_cr(obj))] = _involved(obj)
+            for listed in await kube.list(kind.api_version, kind.kind):
+                obj = {**listed, "apiVersion": kind.api_version, "kind": kind.kind}  # list items may omit them
+                cluster = cluster_from_cr(obj)
+                index.put_cluster(cluster)
+                objects[cluster_key(cluster)] = _involved(obj)
+    return objects
 
 
 def register_capa_handlers(
@@ -110,7 +114,7 @@ def register_capa_handlers(
     async def load_identities(**_: Any) -> None:
         if await installed_crds(kube) == CAPA_CRDS:
             await serve_v1beta1_identities(kube)
-            await load(kube, index, reporter)
+            reporter.objects.update(await load(kube, index))
             reporter.passes.request()
 
     for kind in IDENTITY_KINDS:
