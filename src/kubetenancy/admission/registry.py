@@ -43,6 +43,7 @@ Rule = Callable[[Request, TenancyView], Decision]
 TENANTS = "/validate/tenants"
 QUOTA_RESERVE = "/validate/tenant-quota-reserve"
 QUOTA_SETTLE = "/validate/tenant-quota-settle"
+CAPA_CLUSTERS = "/validate/capa-clusters"
 POLICY_NAMESPACES = {"matchLabels": {POLICY_LABEL: "enforced"}}
 TEMPLATES = {k.group: k for k in (kiosk_templates.TEMPLATE_V1ALPHA1, tenantoperator_templates.TEMPLATE_V1ALPHA1)}
 WRITE = ["CREATE", "UPDATE"]
@@ -172,7 +173,7 @@ def registry(operator_namespace: str) -> list[Registered]:
         Registered(
             crd(
                 name="capa-clusters.kubetenancy.dev",
-                path="/validate/capa-clusters",
+                path=CAPA_CLUSTERS,
                 rules=(
                     *(rule(k.group, "*", [k.plural], WRITE) for k in CONSUMER_KINDS),
                     rule("cluster.x-k8s.io", "*", ["clusters"], WRITE),

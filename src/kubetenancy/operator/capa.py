@@ -16,17 +16,27 @@ from typing import Any
 
 import kopf
 
+from kubetenancy.admission import Decision, Request
 from kubetenancy.api.capa import CONSUMER_KINDS, IDENTITY_KINDS
+from kubetenancy.api.sveltos import CAPI_CLUSTER_V1BETA1
 from kubetenancy.cloud.identity_index import ClusterKey, IdentityIndex, cluster_key
 from kubetenancy.desired.capa_crds import serve_v1beta1
-from kubetenancy.frontdoors.capa import CAPI_GROUP, capi_cluster_refs, cluster_from_cr, identity_from_cr
+from kubetenancy.frontdoors.capa import (
+    CAPI_GROUP,
+    capi_cluster_refs,
+    cluster_from_cr,
+    identity_from_cr,
+    is_consumer,
+)
 from kubetenancy.k8s import ApiError, Kube, register_custom_resource
 from kubetenancy.k8s.crds import CRD_API
 from kubetenancy.k8s.events import post_event
+from kubetenancy.operator.admission_server import Handler
 from kubetenancy.operator.multicluster import Coalesced
 
 log = logging.getLogger(__name__)
 CAPA_CRDS = frozenset(k.crd_name for k in IDENTITY_KINDS)
+CONSUMERS_BY_KIND = {k.kind: k for k in CONSUMER_KINDS}
 
 for _kind in (*IDENTITY_KINDS, *CONSUMER_KINDS):
     register_custom_resource(_kind.group, _kind.version, _kind.kind, _kind.plural, namespaced=_kind.namespaced)
@@ -103,6 +113,34 @@ async def load(kube: Kube, index: IdentityIndex) -> dict[ClusterKey, dict[str, A
                 index.put_cluster(cluster)
                 objects[cluster_key(cluster)] = _involved(obj)
     return objects
+
+
+def confirming(kube: Kube, index: IdentityIndex, check: Handler) -> Handler:
+    """The capa-clusters webhook, which first reads what a request links to if the index has not seen it
+    yet (a Cluster and its CAPA objects are usually applied together, a moment apart)."""
+
+    async def handle(request: Request) -> Decision:
+        with contextlib.suppress(ApiError):  # what cannot be read is judged from the index alone
+            await _read_links(request)
+        return await check(request)
+
+    async def _read_links(request: Request) -> None:
+        namespace = request.namespace or ""
+        if request.group == CAPI_GROUP and request.kind == "Cluster":
+            for kind, name in capi_cluster_refs(request.obj):
+                served = CONSUMERS_BY_KIND.get(kind)
+                if served and (kind, namespace, name) not in index.clusters:
+                    found = await kube.get(served.api_version, kind, name, namespace)
+                    if found is not None:
+                        index.put_cluster(cluster_from_cr({**found, "kind": kind}))
+        elif is_consumer(request.group, request.kind) and namespace:
+            key = (request.kind, namespace, request.name)
+            if key not in index.capi_names and key not in index.clusters:
+                for capi in await kube.list(CAPI_CLUSTER_V1BETA1.api_version, "Cluster", namespace=namespace):
+                    meta = capi["metadata"]
+                    index.capi_cluster_seen(namespace, meta["name"], capi_cluster_refs(capi), deleted=False)
+
+    return handle
 
 
 def register_capa_handlers(

@@ -13,7 +13,7 @@ from typing import Any
 import kopf
 
 from kubetenancy.admission import Decision, Request
-from kubetenancy.admission.registry import QUOTA_RESERVE, QUOTA_SETTLE, TENANTS, registry
+from kubetenancy.admission.registry import CAPA_CLUSTERS, QUOTA_RESERVE, QUOTA_SETTLE, TENANTS, registry
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.api import crd_manifests
 from kubetenancy.desired import webhooks
@@ -23,7 +23,7 @@ from kubetenancy.k8s import Kube, applier, ensure_crds
 from kubetenancy.model import INITIALIZING, MANAGED_BY, TENANT_LABEL
 from kubetenancy.operator.account_quotas import AccountQuotaReporter
 from kubetenancy.operator.admission_server import AdmissionServer, Handler, rules_handler
-from kubetenancy.operator.capa import installed_crds, register_capa_handlers
+from kubetenancy.operator.capa import confirming, installed_crds, register_capa_handlers
 from kubetenancy.operator.config import OperatorConfig
 from kubetenancy.operator.multicluster import register_multicluster_handlers
 from kubetenancy.operator.probes import Probes
@@ -122,6 +122,8 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         return await check_tenant(request)
 
     handlers[TENANTS] = (name, tenant_webhook)
+    capa_name, check_capa = handlers[CAPA_CLUSTERS]
+    handlers[CAPA_CLUSTERS] = (capa_name, confirming(kube, view.aws, check_capa))
     admission = AdmissionServer(handlers)
 
     async def apply_webhooks() -> None:
