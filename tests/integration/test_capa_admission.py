@@ -26,6 +26,12 @@ INFRA = "infrastructure.cluster.x-k8s.io/v1beta2"
 CONTROL_PLANE = "controlplane.cluster.x-k8s.io/v1beta2"
 WEBHOOKS = ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "kubetenancy")
 ROLE = "arn:aws:iam::111111111111:role/controllers.cluster-api-provider-aws.sigs.k8s.io"
+CONTROLLER = {
+    "apiVersion": INFRA,
+    "kind": "AWSClusterControllerIdentity",
+    "metadata": {"name": "default"},
+    "spec": {"allowedNamespaces": {}},
+}
 
 
 async def _capa_webhooks(kube: Kube) -> set[str]:
@@ -36,6 +42,8 @@ async def _capa_webhooks(kube: Kube) -> set[str]:
 async def _set_up(cluster: Cluster, manifests: list[dict[str, Any]]) -> None:
     async with Kube(cluster.kubeconfig()) as kube:
         await install(kube, manifests)
+        await kube.learn_kinds([role_identity("x", {}), control_plane("x", "x", "x")])  # for this process' clients
+        await kube.apply(CONTROLLER)  # the source of every role identity here
         await eventually(lambda: _has_webhooks(kube, True))
 
 

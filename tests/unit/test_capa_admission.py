@@ -158,7 +158,7 @@ def test_identity_warnings_and_loss_of_rights() -> None:
     assert "matchLabels: {} matches no namespace" in narrowed.warnings[0]
     assert narrowed.warnings[1] == (
         "AWSManagedControlPlane retail-dev/c1 may no longer use AWSClusterRoleIdentity managed-account: CAPA stops "
-        "reconciling them"
+        "reconciling it"
     )
 
 

@@ -52,5 +52,6 @@ def identity_is_sound(request: Request, view: TenancyView) -> Decision:
         if before.get(key) is None and after.refusal(cluster) is not None
     ]
     if losing:
-        found.append(f"{', '.join(losing)} may no longer use {identity.key}: CAPA stops reconciling them")
+        them = "it" if len(losing) == 1 else "them"
+        found.append(f"{', '.join(losing)} may no longer use {identity.key}: CAPA stops reconciling {them}")
     return Decision.warn(found)

@@ -106,12 +106,13 @@ async def load(kube: Kube, index: IdentityIndex) -> dict[ClusterKey, dict[str, A
             index.put_identity(identity_from_cr({**obj, "kind": kind.kind}))
     objects: dict[ClusterKey, dict[str, Any]] = {}
     for kind in CONSUMER_KINDS:
-        with contextlib.suppress(ApiError):  # the ROSA kinds are optional parts of CAPA
-            for listed in await kube.list(kind.api_version, kind.kind):
-                obj = {**listed, "apiVersion": kind.api_version, "kind": kind.kind}  # list items may omit them
-                cluster = cluster_from_cr(obj)
-                index.put_cluster(cluster)
-                objects[cluster_key(cluster)] = _involved(obj)
+        if await kube.get(CRD_API, "CustomResourceDefinition", kind.crd_name) is None:
+            continue  # the ROSA kinds are optional parts of CAPA
+        for listed in await kube.list(kind.api_version, kind.kind):
+            obj = {**listed, "apiVersion": kind.api_version, "kind": kind.kind}  # list items may omit them
+            cluster = cluster_from_cr(obj)
+            index.put_cluster(cluster)
+            objects[cluster_key(cluster)] = _involved(obj)
     return objects
 
 
