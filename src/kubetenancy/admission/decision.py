@@ -62,11 +62,12 @@ class Request:
 
 @dataclass(frozen=True)
 class Missing:
-    """An object a denial says does not exist, which the view may not have seen yet (created a moment ago)."""
+    """An object a rule did not find in the view, which may exist all the same (created a moment ago)."""
 
     api_version: str
     kind: str
-    name: str
+    name: str | None
+    """None: every object of the kind in `namespace`."""
     namespace: str | None = None
 
 
@@ -78,9 +79,11 @@ class Decision:
     reason: str = "Forbidden"
     patch: tuple[dict[str, Any], ...] = ()
     """JSON Patch operations a mutating webhook applies to the object (allowed decisions only)."""
-    missing: Missing | None = None
-    """For a denial because this object is missing: the webhook server confirms that once against the API
-    server (the view may lag behind it) and asks the rules again if it exists."""
+    missing: tuple[Missing, ...] = ()
+    """Objects this decision was made without, because the view has not seen them: the webhook server reads
+    them once (the view may lag behind the API server) and asks the rules again if any exist."""
+    warnings: tuple[str, ...] = ()
+    """Shown by kubectl as `Warning: ...` (allowed or not)."""
 
     @classmethod
     def allow(cls) -> Decision:
@@ -92,11 +95,16 @@ class Decision:
         return cls(True, patch=tuple(patch))
 
     @classmethod
+    def warn(cls, messages: list[str]) -> Decision:
+        """Allowed, with warnings for the client (none: a plain allow)."""
+        return cls(True, warnings=tuple(messages))
+
+    @classmethod
     def deny(cls, message: str) -> Decision:
         """Refused for who is asking or what it would do (HTTP 403)."""
         return cls(False, message)
 
     @classmethod
-    def invalid(cls, message: str, missing: Missing | None = None) -> Decision:
+    def invalid(cls, message: str, *missing: Missing) -> Decision:
         """Refused because the object itself is wrong (HTTP 422); `missing`: what it names does not exist."""
         return cls(False, message, 422, "Invalid", missing=missing)

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
+from kubetenancy.admission.capa_identities import identity_is_sound
+from kubetenancy.admission.capa_identity_use import identity_may_be_used
+from kubetenancy.admission.capa_namespace_labels import identity_labels_are_protected
 from kubetenancy.admission.classes_and_hosts import uses_allowed_classes_and_hosts
 from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.managed_objects import managed_objects_are_read_only
@@ -30,6 +33,10 @@ from kubetenancy.desired.webhooks import (
     rule,
 )
 from kubetenancy.frontdoors.table import (
+    CAPA_CLUSTERS,
+    CAPA_IDENTITIES,
+    CAPA_ROLE_IDENTITY,
+    CAPI_CLUSTER,
     CLUSTER_PROFILE,
     KIOSK_ACCOUNT,
     KIOSK_ACCOUNT_QUOTA,
@@ -178,7 +185,34 @@ def registry(operator_namespace: str, quota: QuotaJudge) -> list[Registered]:
                 "held to their tenants (MTO makes the same trade-off)",
                 object_selector=not_system_namespaces(operator_namespace),
             ),
-            (namespace_stays_in_tenant,),
+            (namespace_stays_in_tenant, identity_labels_are_protected),
+        ),
+        Registered(
+            crd(
+                name="capa-clusters.kubetenancy.dev",
+                path="/validate/capa-clusters",
+                rules=(
+                    *(rule(d.served.group, "*", [d.served.plural], WRITE) for d in CAPA_CLUSTERS),
+                    rule(CAPI_CLUSTER.served.group, "*", [CAPI_CLUSTER.served.plural], WRITE),
+                ),
+                why="only Cluster API AWS objects depend on it; failing open would let a cluster take over another "
+                "namespace's VPC (CAPA still checks identities itself when it reconciles)",
+                namespace_selector=not_system_namespaces(operator_namespace),
+                requires_crds=(CAPA_ROLE_IDENTITY.served.crd_name,),
+            ),
+            (identity_may_be_used,),
+        ),
+        Registered(
+            crd(
+                name="capa-identities.kubetenancy.dev",
+                path="/validate/capa-identities",
+                rules=tuple(
+                    rule(d.served.group, "*", [d.served.plural], [*WRITE, "DELETE"], "Cluster") for d in CAPA_IDENTITIES
+                ),
+                why="only Cluster API AWS identities depend on it; deleting one in use strands its clusters",
+                requires_crds=(CAPA_ROLE_IDENTITY.served.crd_name,),
+            ),
+            (identity_is_sound,),
         ),
         Registered(
             WebhookSpec(

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from kubetenancy.cloud.identity_index import IdentityIndex
 from kubetenancy.model import ClusterPolicy, Tenant, TenantQuota
 
 
@@ -29,6 +30,7 @@ class ViewState:
     initializing: set[str] = field(default_factory=set)
     deployed: dict[str, frozenset[str]] = field(default_factory=dict)
     namespace_owner: dict[str, str] = field(default_factory=dict)
+    aws: IdentityIndex = field(default_factory=IdentityIndex)
 
 
 class TenancyView:
@@ -50,6 +52,12 @@ class TenancyView:
     @property
     def policy(self) -> ClusterPolicy:
         return self._state.policy
+
+    @property
+    def aws(self) -> IdentityIndex:
+        """CAPA identities, the objects using them and every namespace's labels (where CAPA is installed).
+        Rules only call its read methods; the CAPA engine writes it through the tenancy index."""
+        return self._state.aws
 
     @property
     def initializing(self) -> Set[str]:

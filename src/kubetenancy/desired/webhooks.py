@@ -38,6 +38,8 @@ class WebhookSpec:
     quota_scoped: bool = False
     """Its rules are the creates of the resources some tenant quota limits (`quota_rules`), not `rules`:
     objects no quota counts never wait for it."""
+    requires_crds: tuple[str, ...] = ()
+    """Registered only where these CRDs exist (another project's kinds, e.g. Cluster API AWS)."""
 
 
 def rule(group: str, version: str, resources: list[str], operations: list[str], scope: str = "*") -> dict[str, Any]:
@@ -87,6 +89,11 @@ def not_system_namespaces(operator_namespace: str) -> dict[str, Any]:
 
 
 MANAGED_OBJECTS = {"matchLabels": dict(MANAGED_BY)}
+
+
+def installable(specs: list[WebhookSpec], crds: set[str]) -> list[WebhookSpec]:
+    """The webhooks whose required CRDs are all among `crds` (names of the cluster's CRDs)."""
+    return [spec for spec in specs if set(spec.requires_crds) <= crds]
 
 
 ClientConfig = Callable[[str], dict[str, Any]]

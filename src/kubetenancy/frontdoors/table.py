@@ -1,7 +1,8 @@
 """The table of front doors: for every kind kubetenancy serves, how its custom resource becomes the model.
 
 One entry per served kind (`kubetenancy.api`), grouped by what the engine makes of it: tenants, quotas,
-the cluster policy, templates, template instances, managed clusters, RoleRequests and ClusterProfiles.
+the cluster policy, templates, template instances, managed clusters, RoleRequests and ClusterProfiles,
+and the kinds of other projects the engine reads (Cluster API AWS identities and their consumers).
 The operator, the aggregated API and the admission rules find kinds, their coordinates (group, version,
 plural) and their models here and nowhere else; no other module outside `frontdoors/` reads a served
 API. A new API is one module in `frontdoors/` plus its entries here. Pure: no I/O. A door's `read` raises
@@ -15,16 +16,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
-from kubetenancy.api import SERVED_CRDS, kiosk_templates, sveltos, tenantoperator, tenantoperator_templates
+from kubetenancy.api import SERVED_CRDS, capa, kiosk_templates, sveltos, tenantoperator, tenantoperator_templates
 from kubetenancy.api import kiosk as kiosk_api
 from kubetenancy.api.crd import ServedKind
 from kubetenancy.cluster_model import ClusterProfile, ManagedCluster, RoleRequest
+from kubetenancy.frontdoors import capa as capa_door
 from kubetenancy.frontdoors import kiosk
 from kubetenancy.frontdoors import kiosk_templates as kiosk_tpl
 from kubetenancy.frontdoors import sveltos as sveltos_door
 from kubetenancy.frontdoors import tenantoperator as mto
 from kubetenancy.frontdoors import tenantoperator_templates as mto_tpl
-from kubetenancy.model import ClusterPolicy, Tenant, TenantQuota
+from kubetenancy.model import CloudCluster, CloudIdentity, ClusterPolicy, Tenant, TenantQuota
 from kubetenancy.template_model import Instance, Template
 
 M = TypeVar("M")
@@ -111,6 +113,22 @@ CAPI_CLUSTER: Door[ManagedCluster] = Door(sveltos.CAPI_CLUSTER_V1BETA1, sveltos_
 ROLE_REQUEST: Door[RoleRequest] = Door(sveltos.ROLE_REQUEST_V1BETA1, sveltos_door.role_request_from_cr)
 CLUSTER_PROFILE: Door[ClusterProfile] = Door(sveltos.CLUSTER_PROFILE_V1BETA1, sveltos_door.cluster_profile_from_cr)
 
+
+def _of_kind(read: Callable[[CR], M], kind: str) -> Callable[[CR], M]:
+    """List items may omit their kind: the door reads each as the kind it was listed as."""
+    return lambda cr: read({**cr, "kind": kind})
+
+
+CAPA_IDENTITIES: tuple[Door[CloudIdentity], ...] = tuple(
+    Door(kind, _of_kind(capa_door.identity_from_cr, kind.kind)) for kind in capa.IDENTITY_KINDS
+)
+"""Cluster API AWS identities (CAPA's CRDs, read where CAPA is installed)."""
+CAPA_ROLE_IDENTITY = next(d for d in CAPA_IDENTITIES if d.served is capa.ROLE_IDENTITY)
+CAPA_CLUSTERS: tuple[Door[CloudCluster], ...] = tuple(
+    Door(kind, _of_kind(capa_door.cluster_from_cr, kind.kind)) for kind in capa.CONSUMER_KINDS
+)
+"""CAPA's objects reconciled with an identity (AWSCluster, AWSManagedControlPlane, the ROSA kinds)."""
+
 TENANTS: tuple[TenantDoor, ...] = (MTO_TENANT, KIOSK_ACCOUNT)
 QUOTAS: tuple[QuotaDoor, ...] = (MTO_QUOTA, KIOSK_ACCOUNT_QUOTA)
 POLICIES: tuple[PolicyDoor, ...] = (MTO_POLICY,)
@@ -121,7 +139,8 @@ ROLE_REQUESTS: tuple[Door[RoleRequest], ...] = (ROLE_REQUEST,)
 CLUSTER_PROFILES: tuple[Door[ClusterProfile], ...] = (CLUSTER_PROFILE,)
 
 ALL: tuple[Door[Any], ...] = (
-    *TENANTS, *QUOTAS, *POLICIES, *TEMPLATES, *INSTANCES, *CLUSTERS, *ROLE_REQUESTS, *CLUSTER_PROFILES
+    *TENANTS, *QUOTAS, *POLICIES, *TEMPLATES, *INSTANCES, *CLUSTERS, *ROLE_REQUESTS, *CLUSTER_PROFILES,
+    *CAPA_IDENTITIES, *CAPA_CLUSTERS,
 )  # fmt: skip
 DOORS: Mapping[tuple[str, str], Door[Any]] = {(door.served.api_version, door.served.kind): door for door in ALL}
 """Every door, by (apiVersion, kind) of the kind it reads."""
@@ -130,7 +149,8 @@ MANDATORY_TEMPLATES = (kiosk.MANDATORY_TEMPLATES.api_version, kiosk.MANDATORY_TE
 """(apiVersion, kind) of the instances a tenant's mandatory templates are written as, in each namespace."""
 
 SERVED_KINDS: tuple[ServedKind, ...] = tuple(kind for versions in SERVED_CRDS for kind in versions)
-"""What the CRDs serve; every one has a door (checked by the unit tests)."""
+"""What kubetenancy's CRDs serve; every one has a door (checked by the unit tests). Doors also read kinds
+whose CRDs other projects install (CAPA's)."""
 
 
 def door_of(api_version: str, kind: str) -> Door[Any] | None:

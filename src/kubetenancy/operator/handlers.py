@@ -26,7 +26,8 @@ from kubetenancy.frontdoors.table import (
 from kubetenancy.k8s import Kube, ensure_crds
 from kubetenancy.model import INITIALIZING, MANAGED_BY, TENANT_LABEL
 from kubetenancy.operator.account_quotas import AccountQuotaReporter
-from kubetenancy.operator.admission_server import AdmissionServer
+from kubetenancy.operator.admission_server import AdmissionServer, confirming
+from kubetenancy.operator.capa import capa_links, installed_crds, register_capa_handlers
 from kubetenancy.operator.config import OperatorConfig
 from kubetenancy.operator.multicluster import register_multicluster_handlers
 from kubetenancy.operator.probes import Probes
@@ -110,9 +111,11 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
     index = TenancyIndex()
     ledger = QuotaLedger(index.view)
     webhook_specs = registry(config.config_namespace, ledger)
-    registration = WebhookRegistration(kube, [r.spec for r in webhook_specs], lambda path: client_config(config, path))
+    specs = [r.spec for r in webhook_specs]
+    registration = WebhookRegistration(kube, specs, lambda path: client_config(config, path), installed_crds)
     reconciler = TenantReconciler(kube, index, registration, config.config_namespace, config.bypassed_groups)
-    admission = AdmissionServer(webhook_specs, index.view, reconciler.confirm)
+    confirm = confirming(reconciler.confirm, capa_links(kube, index.aws))
+    admission = AdmissionServer(webhook_specs, index.view, confirm)
 
     @kopf.on.login(registry=kopf_registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -147,4 +150,5 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
     _register_tenant_handlers(kopf_registry, reconciler, AccountQuotaReporter(kube, index.view, KIOSK_ACCOUNT_QUOTA))
     register_template_handlers(kopf_registry, kube)
     register_multicluster_handlers(kopf_registry, kube, config)
+    register_capa_handlers(kopf_registry, kube, index.aws, registration)
     return kopf_registry

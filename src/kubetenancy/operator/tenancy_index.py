@@ -17,6 +17,8 @@ class TenancyIndex:
         self._state = ViewState()
         self.view = TenancyView(self._state)
         """What rules (and readers of the engine's state) get: read-only."""
+        self.aws = self._state.aws
+        """The CAPA identity index, written by the CAPA engine's event handlers only."""
 
     def set_policy(self, policy: ClusterPolicy) -> None:
         self._state.policy = policy

@@ -128,7 +128,7 @@ class TenantReconciler:
         """Whether an object a rule found missing exists after all (created a moment ago: the view had not
         seen it yet); what is found is recorded."""
         door = door_of(missing.api_version, missing.kind)
-        if not isinstance(door, QuotaDoor):
+        if not isinstance(door, QuotaDoor) or missing.name is None:
             return False
         found = await self.kube.get(missing.api_version, missing.kind, missing.name, missing.namespace)
         if found is None:
