@@ -15,6 +15,7 @@ from kubetenancy.admission.namespace_tenancy import namespace_stays_in_tenant
 from kubetenancy.admission.quota_in_use import quota_not_in_use
 from kubetenancy.admission.tenant_admin_labels import stamp_tenant_admin
 from kubetenancy.admission.tenant_name_unique import tenant_name_must_be_free
+from kubetenancy.admission.tenant_namespace_names import namespace_names_must_be_valid
 from kubetenancy.admission.tenant_namespaces_unclaimed import namespaces_must_be_free
 from kubetenancy.admission.tenant_quota_exists import quota_must_exist
 from kubetenancy.admission.typed_spec import validate_spec
@@ -81,7 +82,13 @@ def registry(operator_namespace: str) -> list[Registered]:
                 rules=(_served(TENANT_V1BETA3, WRITE),),
                 why="only Tenants depend on it; a Tenant without its Quota or with another's namespaces is unsafe",
             ),
-            (_typed(TENANT_V1BETA3), tenant_name_must_be_free, quota_must_exist, namespaces_must_be_free),
+            (
+                _typed(TENANT_V1BETA3),
+                namespace_names_must_be_valid,
+                tenant_name_must_be_free,
+                quota_must_exist,
+                namespaces_must_be_free,
+            ),
         ),
         Registered(
             crd(
