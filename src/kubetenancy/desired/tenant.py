@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kubetenancy.desired.meta import OwnerRef, managed_metadata
+from kubetenancy.desired.tenant_access import read_access
 from kubetenancy.model import TIERS, ClusterPolicy, Members, Tenant, TenantNamespace, TenantQuota, Tier
 
 RBAC_API = "rbac.authorization.k8s.io/v1"
@@ -233,6 +234,7 @@ def template_instances(tenant: Tenant, ns: TenantNamespace, owner: OwnerRef | No
 def tenant_objects(tenant: Tenant, policy: ClusterPolicy, owner: OwnerRef | None) -> list[dict[str, Any]]:
     """Every object of `tenant`, namespaces first so the namespaced ones have somewhere to go."""
     objects = [namespace(tenant, ns, policy, owner) for ns in tenant.namespaces]
+    objects += read_access(tenant, owner)
     for ns in tenant.namespaces:
         objects += template_instances(tenant, ns, owner)
         objects += role_bindings(tenant, ns, policy, owner)
