@@ -49,10 +49,15 @@ def prog_name(argv0: str) -> str:
 
 
 def _name_values(command: Any) -> None:
-    """`--cluster CLUSTER` instead of `--cluster <str>`; flags show no value at all."""
-    for param in command.params:
-        if getattr(param, "param_type_name", "") == "option" and param.metavar is None:
-            param.metavar = "" if param.is_flag else param.name.upper()
+    """`--cluster CLUSTER` and `TENANT` instead of `<str>`; flags (and --help) show no value at all."""
+    help_option = command.get_help_option(command.context_class(command))
+    for param in [*command.params, *([help_option] if help_option else [])]:
+        if param.metavar is None:
+            flag = getattr(param, "is_flag", False)
+            param.metavar = "" if flag else param.name.upper()
+        if getattr(param, "param_type_name", "") == "argument":
+            # Typer shows an argument's Python type (`<str>`) beside its name; the name and help say enough.
+            param.display_type_rich = lambda ctx: None
     for sub in getattr(command, "commands", {}).values():
         _name_values(sub)
 
