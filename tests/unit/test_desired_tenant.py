@@ -118,13 +118,21 @@ def test_members_read_their_namespaces_tenant_and_classes_by_name() -> None:
     assert rules[("tenantoperator.stakater.com", "tenants")]["resourceNames"] == ["logistics"]
     assert rules[("storage.k8s.io", "storageclasses")]["resourceNames"] == ["fast"]
     assert ("networking.k8s.io", "ingressclasses") not in rules, "all allowed: nothing of the cluster is granted"
+    owners = roles["kubetenancy-logistics-namespace-owners"]["rules"]
+    assert owners == [
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["patch", "update"], "resourceNames": shared}
+    ]
     bindings = {b["metadata"]["name"]: b for b in by_kind(items, "ClusterRoleBinding")}
+    assert [s["name"] for s in bindings["kubetenancy-logistics-namespace-owners"]["subjects"]] == [
+        "falcon@nordmart.com"
+    ]
     assert [s["name"] for s in bindings["kubetenancy-logistics-members"]["subjects"]] == ["falcon@nordmart.com", "ops"]
     # The private sandbox is readable by its user only.
     sandbox = "logistics-falcon-nordmart-com-sandbox"
     assert sandbox not in rules[("", "namespaces")]["resourceNames"]
     own = roles[f"kubetenancy-{sandbox}-owner"]
-    assert own["rules"][0]["resourceNames"] == [sandbox]
+    assert {tuple(r["verbs"]) for r in own["rules"]} == {("get",), ("patch", "update")}
+    assert all(r["resourceNames"] == [sandbox] for r in own["rules"])
     assert bindings[f"kubetenancy-{sandbox}-owner"]["subjects"] == [
         {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "falcon@nordmart.com"}
     ]

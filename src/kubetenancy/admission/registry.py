@@ -11,6 +11,7 @@ from functools import partial
 from kubetenancy.admission.classes_and_hosts import uses_allowed_classes_and_hosts
 from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.managed_objects import managed_objects_are_read_only
+from kubetenancy.admission.namespace_managed_labels import managed_labels_unchanged
 from kubetenancy.admission.namespace_tenancy import namespace_stays_in_tenant
 from kubetenancy.admission.quota_in_use import quota_not_in_use
 from kubetenancy.admission.tenant_admin_labels import stamp_tenant_admin
@@ -173,7 +174,7 @@ def registry(operator_namespace: str) -> list[Registered]:
                 "held to their tenants (MTO makes the same trade-off)",
                 object_selector=not_system_namespaces(operator_namespace),
             ),
-            (namespace_stays_in_tenant,),
+            (namespace_stays_in_tenant, managed_labels_unchanged),
         ),
         Registered(
             WebhookSpec(

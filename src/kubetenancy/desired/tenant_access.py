@@ -7,8 +7,10 @@ namespaces change. That is what lets an owner `kubectl apply` a Namespace of the
 first), `kubectl get namespace NAME` and `kubectl get space NAME` work for members, and `kubectl auth can-i
 get spaces` stay "no" for everyone else. A private sandbox is named only in a role of its own user.
 
-Nothing here grants `list`, `watch` or any write: lists of Spaces and Accounts come filtered from the
-aggregated API, and creating namespaces is `kubetenancy-namespace-creator`'s, held by the namespace webhook.
+Owners may also `patch`/`update` their tenant's namespaces by name (what `kubectl apply` needs); the
+namespace webhook keeps kubetenancy's own labels out of their hands. Nothing here grants `list`, `watch`
+or creation: lists of Spaces and Accounts come filtered from the aggregated API, and creating namespaces
+is `kubetenancy-namespace-creator`'s, held by the namespace webhook.
 """
 
 from __future__ import annotations
@@ -32,12 +34,21 @@ def members_role_name(tenant: str) -> str:
     return f"kubetenancy-{tenant}-members"
 
 
+def owners_role_name(tenant: str) -> str:
+    return f"kubetenancy-{tenant}-namespace-owners"
+
+
 def sandbox_role_name(namespace: str) -> str:
     return f"kubetenancy-{namespace}-owner"
 
 
-def _get(group: str, resource: str, names: list[str]) -> dict[str, Any]:
-    return {"apiGroups": [group], "resources": [resource], "verbs": ["get"], "resourceNames": names}
+def _get(group: str, resource: str, names: list[str], verbs: tuple[str, ...] = ("get",)) -> dict[str, Any]:
+    return {"apiGroups": [group], "resources": [resource], "verbs": list(verbs), "resourceNames": names}
+
+
+EDIT = ("patch", "update")
+"""What `kubectl apply` of an existing Namespace needs besides `get`; the namespace webhook keeps the labels
+kubetenancy manages (tenant, account, Pod Security, policy) out of owners' hands."""
 
 
 def _namespace_rules(names: list[str]) -> list[dict[str, Any]]:
@@ -96,14 +107,18 @@ def everyone(tenant: Tenant) -> Members:
 
 
 def read_access(tenant: Tenant, owner: OwnerRef | None) -> list[dict[str, Any]]:
-    """The tenant's members' ClusterRole and binding, plus one pair per private sandbox for its user."""
+    """The tenant's members' ClusterRole and binding, its owners' (edit their namespaces), and one pair per
+    private sandbox for its user."""
     shared = sorted(ns.name for ns in tenant.namespaces if ns.private_to is None and not ns.held)
     rules = _namespace_rules(shared) + (_own_resource_rules(owner) if owner else []) + _class_rules(tenant)
     objects = _role_and_binding(members_role_name(tenant.name), tenant, rules, _subjects(everyone(tenant)), owner)
+    owners = _subjects(tenant.members.get("owner", Members()))
+    # Kiosk accounts change their Spaces through the aggregated API, with the rights their space role gives.
+    edit = [_get("", "namespaces", shared, EDIT)] if shared and tenant.owners_create_namespaces else []
+    objects += _role_and_binding(owners_role_name(tenant.name), tenant, edit, owners, owner)
     for ns in tenant.namespaces:
         if ns.private_to is not None and not ns.held:
             subjects = _subjects(Members(users=(ns.private_to,)))
-            objects += _role_and_binding(
-                sandbox_role_name(ns.name), tenant, _namespace_rules([ns.name]), subjects, owner
-            )
+            sandbox = [*_namespace_rules([ns.name]), _get("", "namespaces", [ns.name], EDIT)]  # its owner
+            objects += _role_and_binding(sandbox_role_name(ns.name), tenant, sandbox, subjects, owner)
     return objects
