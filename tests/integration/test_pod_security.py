@@ -59,6 +59,11 @@ async def test_a_tenant_asking_for_restricted_gets_it_and_an_admins_relabel_stay
         namespaces={"withTenantPrefix": ["dev", "prod", "extra"], "metadata": metadata},
         accessControl={"owners": {"users": ["alice"]}},
     )  # fmt: skip
+
+    async def extra_made() -> bool:
+        return await admin.get("v1", "Namespace", "psa-extra") is not None
+
+    await eventually(extra_made)
     assert await level_of(admin, "psa-extra") == "baseline"
     assert await level_of(admin, "psa-dev") == "restricted"
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def namespace_manifest(name: str, tenant: str, **labels: str) -> str:
-    label_lines = "".join(f"\n    {key}: {value}" for key, value in {"stakater.com/tenant": tenant, **labels}.items())
+    label_lines = "".join(f"\n    {key}: \"{value}\"" for key, value in {"stakater.com/tenant": tenant, **labels}.items())
     return f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:{label_lines}\n"
 
 
@@ -27,7 +27,9 @@ def can_i(kubectl: Kubectl, user: str, verb: str, what: str) -> bool:
     return code == 0
 
 
-async def test_owners_apply_their_tenants_namespaces(operator: str, admin: Kube, kubectl: Kubectl) -> None:
+async def test_owners_apply_their_tenants_namespaces(
+    apiserver: AggregatedServer, admin: Kube, kubectl: Kubectl
+) -> None:
     await make_quota(admin, "readacc-quota", {"pods": "10"})
     await make_tenant(
         admin,
@@ -53,7 +55,12 @@ async def test_owners_apply_their_tenants_namespaces(operator: str, admin: Kube,
     assert (
         kubectl.ok("get", "namespace", "readacc-dev", "-o", "name", user="bear@nordmart.com") == "namespace/readacc-dev"
     )
-    assert can_i(kubectl, "bear@nordmart.com", "get", "spaces.tenancy.kiosk.sh/readacc-dev")
+    role = await admin.get("rbac.authorization.k8s.io/v1", "ClusterRole", "kubetenancy-readacc-members")
+    assert role is not None
+    assert {"apiGroups": ["tenancy.kiosk.sh"], "resources": ["spaces"], "verbs": ["get"],
+            "resourceNames": ["readacc-dev"]} in role["rules"], role  # fmt: skip
+    code, output = kubectl("auth", "can-i", "get", "spaces.tenancy.kiosk.sh/readacc-dev", user="bear@nordmart.com")
+    assert code == 0, output
     assert can_i(kubectl, "falcon@nordmart.com", "get", "tenants.tenantoperator.stakater.com/readacc")
     assert not can_i(kubectl, "falcon@nordmart.com", "get", "namespaces/kube-system")
     assert not can_i(kubectl, "falcon@nordmart.com", "list", "namespaces")
