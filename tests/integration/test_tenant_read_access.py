@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def namespace_manifest(name: str, tenant: str, **labels: str) -> str:
-    label_lines = "".join(f"\n    {key}: \"{value}\"" for key, value in {"stakater.com/tenant": tenant, **labels}.items())
+    label_lines = "".join(f'\n    {key}: "{value}"' for key, value in {"stakater.com/tenant": tenant, **labels}.items())
     return f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:{label_lines}\n"
 
 
