@@ -95,7 +95,7 @@ async def test_a_member_lists_their_tenants_and_what_they_hold(
     await make_tenant(
         admin, "cli-team", "cli-quota",
         namespaces={"withTenantPrefix": ["dev", "prod"]},
-        accessControl={"owners": {"users": ["dba"]}, "viewers": {"users": ["bear@nordmart.com"]}},
+        accessControl={"owners": {"users": ["alice"]}, "viewers": {"users": ["bear@nordmart.com"]}},
         storageClasses={"allowed": ["cli-fast"]},
     )  # fmt: skip
     await admin.apply(

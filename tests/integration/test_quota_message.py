@@ -25,7 +25,7 @@ async def test_the_configmap_quota_message_counts_kube_root_ca(operator: str, ad
         "cmq",
         "cm-quota",
         namespaces={"withTenantPrefix": ["a", "b"]},
-        accessControl={"owners": {"users": ["dev"]}},
+        accessControl={"owners": {"users": ["alice"]}},
     )
     for ns in ("cmq-a", "cmq-b"):
 
@@ -34,7 +34,7 @@ async def test_the_configmap_quota_message_counts_kube_root_ca(operator: str, ad
             return ((quota or {}).get("status") or {}).get("used", {}).get("configmaps") == "1"
 
         await eventually(counted)  # kube-root-ca.crt, published by Kubernetes into every namespace
-    owner = user_client("dev")
+    owner = user_client("alice")
     await owner.create(configmap("mine", "cmq-a"))
     with pytest.raises(ApiError) as raised:
         await owner.create(configmap("second", "cmq-b"))
