@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubetenancy.localcluster.versions import (
+    CAPA_VERSION,
+    CAPI_VERSION,
     ETCD_VERSION,
     HELM_VERSION,
     KUBERNETES_VERSION,
@@ -101,6 +103,27 @@ HELM = Target(
     f"-s -w -X helm.sh/helm/v3/internal/version.version=v{HELM_VERSION} "
     "-X helm.sh/helm/v3/internal/version.gitTreeState=clean",
 )
+
+CAPA = Target(
+    "cluster-api-provider-aws",
+    "sigs.k8s.io/cluster-api-provider-aws/v2",
+    CAPA_VERSION,
+    (
+        ("sigs.k8s.io/cluster-api-provider-aws/v2", "capa-manager"),
+        ("sigs.k8s.io/cluster-api-provider-aws/v2/cmd/clusterawsadm", "clusterawsadm"),
+    ),
+    "-s -w",
+)
+"""Cluster API AWS's manager and clusterawsadm; its go.mod has no replace directives."""
+
+CAPI = Target(
+    "cluster-api",
+    "sigs.k8s.io/cluster-api",
+    CAPI_VERSION,
+    (("sigs.k8s.io/cluster-api", "capi-manager"),),
+    "-s -w",
+)
+"""Cluster API's core manager (the Cluster controller and its webhooks)."""
 
 
 def _go() -> str:
@@ -216,6 +239,13 @@ def ensure_helm(progress: ProgressCallback | None = None) -> Path:
     """The pinned helm binary (built on first use), which installs the charts of ClusterProfiles."""
     build(HELM, progress)
     return HELM.binary("helm")
+
+
+def module_source(target: Target) -> Path:
+    """The read-only source tree of `target`'s module in Go's module cache (CRDs are read from it)."""
+    _write_wrapper_module(target)
+    info = json.loads(_run_go(["mod", "download", "-json", f"{target.module}@v{target.version}"], target.module_dir))
+    return Path(info["Dir"])
 
 
 @dataclass(frozen=True)
