@@ -15,6 +15,7 @@ from typing import Any
 
 from kubetenancy.admission.decision import Missing
 from kubetenancy.desired import OwnerRef, content_hash, tenant_objects
+from kubetenancy.desired.pod_security import with_current_levels
 from kubetenancy.frontdoors.table import (
     CR,
     MANDATORY_TEMPLATES,
@@ -186,6 +187,7 @@ class TenantReconciler:
             reason, message = not_ready
             return ready_status(status, generation, False, reason, message)
         tenant = dataclasses.replace(tenant, namespaces=tenant.namespaces + self._claimed_namespaces(tenant))
+        tenant = with_current_levels(tenant, self.view.labelled.get(name, {}))
         self.index.put_tenant(tenant, source.served.qualified_kind)
         owner = OwnerRef(source.served.api_version, source.served.kind, name, cr["metadata"]["uid"])
         objects = tenant_objects(tenant, self.view.policy, owner)
