@@ -29,7 +29,7 @@ def build() -> None:
     """Build (first time only) the project's images and, if the plane runs, push them to its registry."""
     plane = ControlPlane.load(versions.state_dir())
     url = plane.registry_url if plane is not None and plane.registry_port and plane.running() else None
-    for recipe in images.ALL_IMAGES:
+    for recipe in images.all_images():
         layout = images.ensure(recipe)
         for reference in recipe.references:
             if url is not None:

@@ -149,8 +149,10 @@ def restore_host() -> None:
         if os.path.islink(path):
             os.unlink(path)
         elif path.endswith("/netns"):
-            with contextlib.suppress(OSError):
-                os.rmdir(path)  # only when empty: other software may have made namespaces since
+            if os.path.isdir(path) and not os.listdir(path):  # other software may have made namespaces since
+                unmount_below(Path(path))  # `ip netns` made it a bind mount of itself
+                with contextlib.suppress(OSError):
+                    os.rmdir(path)
         elif os.path.isdir(path):
             unmount_below(Path(path))
             shutil.rmtree(path, ignore_errors=True)

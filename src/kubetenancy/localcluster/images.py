@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -48,8 +49,8 @@ class Recipe:
     slug: str
     names: tuple[str, ...]
     inputs: str
-    build: Callable[[Path], tuple[bytes, dict[str, Any]]]
-    """Given a scratch directory: the root filesystem as a tar and the image config."""
+    build: Callable[[Path], tuple[list[bytes], dict[str, Any]]]
+    """Given a scratch directory: the layers (tars, bottom first) and the image config."""
 
     @property
     def layout(self) -> Path:
@@ -78,13 +79,13 @@ def _tar_of_files(files: dict[str, tuple[bytes, int]]) -> bytes:
     return out.getvalue()
 
 
-def _pause(scratch: Path) -> tuple[bytes, dict[str, Any]]:
+def _pause(scratch: Path) -> tuple[list[bytes], dict[str, Any]]:
     source = module_source(KUBERNETES_NODE) / "build" / "pause" / "linux" / "pause.c"
     binary = scratch / "pause"
     _run(["gcc", "-Os", "-Wall", "-static", "-DVERSION=v3.10", "-o", str(binary), str(source)], "compiling pause")
     _run(["strip", str(binary)], "stripping pause")
     config = {"Entrypoint": ["/pause"], "User": "65535:65535"}
-    return _tar_of_files({"pause": (binary.read_bytes(), 0o755)}), config
+    return [_tar_of_files({"pause": (binary.read_bytes(), 0o755)})], config
 
 
 def _debian_rootfs(scratch: Path, packages: list[str], hooks: list[str]) -> bytes:
@@ -99,7 +100,7 @@ def _debian_rootfs(scratch: Path, packages: list[str], hooks: list[str]) -> byte
     return rootfs.read_bytes()
 
 
-def _nginx(scratch: Path) -> tuple[bytes, dict[str, Any]]:
+def _nginx(scratch: Path) -> tuple[list[bytes], dict[str, Any]]:
     hooks = [
         'ln -sf /dev/stdout "$1"/var/log/nginx/access.log',
         'ln -sf /dev/stderr "$1"/var/log/nginx/error.log',
@@ -110,7 +111,7 @@ def _nginx(scratch: Path) -> tuple[bytes, dict[str, Any]]:
         "StopSignal": "SIGQUIT",
         "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
     }
-    return _debian_rootfs(scratch, ["nginx-light"], hooks), config
+    return [_debian_rootfs(scratch, ["nginx-light"], hooks)], config
 
 
 PAUSE = Recipe("pause", ("registry.k8s.io/pause:3.10",), "pause.c of kubernetes v1.36.3; gcc -Os -static", _pause)
@@ -122,7 +123,54 @@ NGINX = Recipe(
 )
 NODE_IMAGES = (PAUSE, NGINX)
 """What every node needs: its sandbox image and the walkthroughs' nginx."""
-ALL_IMAGES = NODE_IMAGES
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+KUBETENANCY_USER = "65532:65532"
+
+
+def _project_inputs() -> str:
+    """The project's sources (what its wheel is built from), as a digest."""
+    digest = hashlib.sha256()
+    for path in sorted([PROJECT_DIR / "pyproject.toml", *(PROJECT_DIR / "src").rglob("*.py")]):
+        digest.update(path.relative_to(PROJECT_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _kubetenancy(scratch: Path) -> tuple[list[bytes], dict[str, Any]]:
+    if not (PROJECT_DIR / "pyproject.toml").exists():
+        raise ImageBuildError(f"the kubetenancy image is built from a source checkout; {PROJECT_DIR} is not one")
+    wheels, target = scratch / "wheels", scratch / "app" / "opt" / "kubetenancy"
+    pip = [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check"]
+    _run([*pip, "wheel", "--no-deps", "--wheel-dir", str(wheels), str(PROJECT_DIR)], "building the wheel")
+    wheel = next(wheels.glob("kubetenancy-*.whl"))
+    # Debian bookworm's python3 is 3.11, as the wheels' tags must match.
+    _run([*pip, "install", "--no-compile", "--python-version", "3.11", "--only-binary=:all:", "--target",
+          str(target), str(wheel)], "installing the wheel and its dependencies")  # fmt: skip
+    base = _debian_rootfs(scratch, ["python3", "ca-certificates"], [])
+    config = {
+        "Entrypoint": ["python3", "-m", "kubetenancy"],
+        "User": KUBETENANCY_USER,
+        "Env": ["PATH=/usr/local/bin:/usr/bin:/bin", "PYTHONPATH=/opt/kubetenancy", "PYTHONDONTWRITEBYTECODE=1"],
+    }
+    files = {
+        str(path.relative_to(scratch / "app")): (path.read_bytes(), 0o755 if os.access(path, os.X_OK) else 0o644)
+        for path in (scratch / "app").rglob("*")
+        if path.is_file()
+    }
+    return [base, _tar_of_files(files)], config
+
+
+def kubetenancy_image() -> Recipe:
+    """The project's image, keyed by its sources."""
+    return Recipe(
+        "kubetenancy",
+        ("ghcr.io/kubetenancy/kubetenancy:latest",),
+        f"mmdebstrap essential {DEBIAN_SUITE} python3; wheel of sources {_project_inputs()}; user {KUBETENANCY_USER}",
+        _kubetenancy,
+    )
+
+
+def all_images() -> list[Recipe]:
+    return [*NODE_IMAGES, kubetenancy_image()]
 
 
 def ensure(recipe: Recipe) -> Path:
@@ -131,10 +179,10 @@ def ensure(recipe: Recipe) -> Path:
         return recipe.layout
     recipe.layout.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=recipe.layout.parent) as scratch:
-        rootfs, config = recipe.build(Path(scratch))
+        layers, config = recipe.build(Path(scratch))
         layout = Path(scratch) / "layout"
         image_config = {"architecture": "amd64", "os": "linux", "config": config, "created": "2023-11-14T22:13:20Z"}
-        write_layout(layout, image_config, [gzip_layer(rootfs)])
+        write_layout(layout, image_config, [gzip_layer(layer) for layer in layers])
         os.replace(layout, recipe.layout)
     return recipe.layout
 

@@ -99,16 +99,12 @@ def containerd_config(layout: NodeLayout) -> str:
 def registry_hosts(registry: str, registry_url: str) -> str:
     """`hosts.toml` sending every pull for `registry` to the local registry, prefixed with its name.
 
-    The mirror is also the `server`, so a missing image fails as not found instead of reaching out.
+    The mirror is also the `server`, so a missing image fails as not found instead of reaching out
+    (containerd 1.6 also insists on a `host` table).
     """
-    return "\n".join(
-        [
-            f'server = "{registry_url}/v2/{registry}"',
-            "override_path = true",
-            'capabilities = ["pull", "resolve"]',
-            "",
-        ]
-    )
+    mirror = f"{registry_url}/v2/{registry}"
+    settings = ["override_path = true", 'capabilities = ["pull", "resolve"]']
+    return "\n".join([f'server = "{mirror}"', *settings, f'[host."{mirror}"]', *settings, ""])
 
 
 def cni_network(network: NodeNetwork, layout: NodeLayout) -> str:
