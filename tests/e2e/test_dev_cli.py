@@ -69,11 +69,12 @@ COMPONENTS = [
 def leftovers(state_dir: Path, netns: str) -> dict[str, object]:
     """What a plane in `state_dir` could leave on the machine: processes, mounts, its network namespace and
     veth, cgroups, and host iptables chains."""
-    mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+    # A mount is the plane's if its mount point or (bind mounts) its source is below the state directory.
+    mounts = [line.split()[3:5] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
     chains = subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
     return {
         "processes": processes_mentioning(str(state_dir)),
-        "mounts": [m for m in mounts if m.startswith(str(state_dir))],
+        "mounts": [m for m in mounts if any(path.startswith(str(state_dir)) for path in m)],
         "netns": (Path("/run/netns") / netns).exists(),
         "cgroups": [h.name for h in hostclean.hierarchies() if (h / netns).exists()],
         "iptables": sorted({line.split()[0] for line in chains.splitlines() if line.startswith(":KUBE")}),
@@ -169,3 +170,6 @@ def test_dev_up_restarts_only_what_died_and_keeps_the_data(
     assert fresh.returncode == 0, fresh.stderr
     gone = subprocess.run([*kubectl, "get", "configmap", "kept"], capture_output=True, text=True)
     assert 'configmaps "kept" not found' in gone.stderr
+    netns = json.loads((state_dir / "state.json").read_text())["networks"]["cluster-1"]["netns"]
+    assert kubetenancy(env, "dev", "down").returncode == 0
+    assert leftovers(state_dir, netns) == {"processes": [], "mounts": [], "netns": False, "cgroups": [], "iptables": []}

@@ -25,7 +25,8 @@ WELCOME = "Welcome to nginx"
 
 def run_ready(kubectl: Kubectl, namespace: str, name: str, *extra: str) -> dict[str, object]:
     """`kubectl run NAME --image nginx` (default pull policy) and wait until the pod is Ready."""
-    assert kubectl("run", name, "--image", "nginx", "-n", namespace, *extra) == (0, f"pod/{name} created")
+    _, created = kubectl("run", name, "--image", "nginx", "-n", namespace, *extra)
+    assert f"pod/{name} created" in created.splitlines()
     kubectl.ok("wait", "--for=condition=Ready", f"pod/{name}", "-n", namespace, "--timeout=120s")
     pod: dict[str, object] = json.loads(kubectl.ok("get", "pod", name, "-n", namespace, "-o", "json"))
     return pod

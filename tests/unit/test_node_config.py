@@ -62,7 +62,7 @@ def test_every_pull_goes_to_the_local_registry_under_the_registry_name() -> None
 
 
 def test_the_node_network_and_kubelet_use_the_slot_addresses(tmp_path: Path) -> None:
-    network, layout = netns.NodeNetwork(2, "n"), nodeconfig.NodeLayout(tmp_path)
+    network, layout = netns.NodeNetwork(2, "n"), nodeconfig.NodeLayout(tmp_path, tmp_path / "run")
     cni = json.loads(nodeconfig.cni_network(network, layout))
     assert cni["plugins"][0]["ipam"]["ranges"] == [[{"subnet": "10.200.2.0/24"}]]
     kubelet = yaml.safe_load(

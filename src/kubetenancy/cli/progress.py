@@ -37,7 +37,8 @@ class PlainLines:
         now = time.monotonic()
         if name not in self.started:
             self.started[name], self.reported[name] = now, 0
-            print(f"building {name} ({total} packages)", file=sys.stderr, flush=True)
+            size = f" ({total} packages)" if total > 1 else ""
+            print(f"building {name}{size}", file=sys.stderr, flush=True)
         tenth = done * 10 // max(total, 1)
         if done >= total:
             print(f"built {name} in {elapsed(now - self.started[name])}", file=sys.stderr, flush=True)

@@ -107,12 +107,20 @@ def unmount_below(directory: Path) -> None:
     """Detach every mount at or below `directory`, deepest first."""
     libc = ctypes.CDLL(None, use_errno=True)
     prefix = str(directory.resolve())
-    for _ in range(5):
+    for _ in range(100):  # mounts may be stacked (kubelet bind-mounts its root onto itself at each start)
         below = [p for p in _mount_points() if p == prefix or p.startswith(prefix + "/")]
         if not below:
             return
         for point in sorted(set(below), key=len, reverse=True):
             libc.umount2(point.encode(), MNT_DETACH)
+
+
+def remove_unmounted(directory: Path) -> None:
+    """Unmount everything below `directory`, then remove it (never through a mount that would not go)."""
+    unmount_below(directory)
+    prefix = str(directory.resolve())
+    if not any(p == prefix or p.startswith(prefix + "/") for p in _mount_points()):
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def remove_links_into(directory: Path, links_dir: Path = Path("/var/log/containers")) -> None:

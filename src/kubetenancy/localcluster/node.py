@@ -11,7 +11,9 @@ runs its processes; it creates no Kubernetes objects (kubelet registers its own 
 from __future__ import annotations
 
 import json
+import os
 import ssl
+import subprocess
 import sys
 import urllib.request
 from dataclasses import dataclass
@@ -44,7 +46,7 @@ class Node:
 
     @property
     def layout(self) -> nodeconfig.NodeLayout:
-        return nodeconfig.NodeLayout(self.state_dir / self.cluster / "node")
+        return nodeconfig.NodeLayout(self.state_dir / self.cluster / "node", netns.RUN_DIR / f"node{self.network.slot}")
 
     @property
     def pki_dir(self) -> Path:
@@ -107,7 +109,7 @@ class Node:
 
     def processes(self, binaries: NodeBinaries) -> list[Process]:
         """Start every component, each once its dependencies answer; return them in start order."""
-        hostclean.make_cgroups(self.cgroup, "runtime", "node")
+        self.prepare_host()
         started: list[Process] = []
         try:
             for start in (
@@ -124,6 +126,16 @@ class Node:
                 process.stop()
             raise
         return started
+
+    def prepare_host(self) -> None:
+        """The node's cgroups, and its kubelet root bind-mounted at a short path (kubelet makes sockets
+        below it, and a socket path has at most 104 characters)."""
+        hostclean.make_cgroups(self.cgroup, "runtime", "node")
+        root, short = self.layout.kubelet_dir / "root", self.layout.kubelet_root
+        for directory in (root, short):
+            directory.mkdir(parents=True, exist_ok=True)
+        if not os.path.ismount(short):
+            subprocess.run(["mount", "--bind", str(root), str(short)], check=True, capture_output=True)
 
     def _in_node(
         self, component: str, argv: list[str | Path], child: str = "node", *, in_namespace: bool = True
@@ -158,7 +170,7 @@ class Node:
                 binaries.kubelet,
                 f"--config={kubelet_dir / 'config.yaml'}",
                 f"--kubeconfig={self.state_dir / self.cluster / 'kubeconfigs' / 'kubelet.kubeconfig'}",
-                f"--root-dir={kubelet_dir / 'root'}",
+                f"--root-dir={self.layout.kubelet_root}",
                 f"--cert-dir={kubelet_dir / 'certs'}",
                 f"--hostname-override={self.name}",
                 f"--node-ip={self.network.node_ip}",
@@ -219,4 +231,5 @@ class Node:
         hostclean.remove_cgroups(self.cgroup)
         hostclean.unmount_below(self.layout.directory)
         hostclean.remove_links_into(self.layout.pod_logs)
+        hostclean.remove_unmounted(self.layout.run_dir)
         netns.delete(self.network)

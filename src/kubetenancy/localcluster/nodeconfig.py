@@ -28,13 +28,20 @@ DNS_READY_PORT = 8181
 
 @dataclass(frozen=True)
 class NodeLayout:
-    """Where a node keeps its files (all below one directory, so teardown can unmount and remove it)."""
+    """Where a node keeps its files (all below one directory, so teardown can unmount and remove it),
+    and its sockets (below a short `run_dir`: a socket path has at most 104 characters)."""
 
     directory: Path
+    run_dir: Path
+
+    @property
+    def kubelet_root(self) -> Path:
+        """kubelet's `--root-dir`: a bind mount of `kubelet/root` below `run_dir`."""
+        return self.run_dir / "kubelet"
 
     @property
     def containerd_socket(self) -> Path:
-        return self.directory / "containerd" / "containerd.sock"
+        return self.run_dir / "containerd.sock"
 
     @property
     def containerd_config(self) -> Path:
@@ -69,7 +76,7 @@ def containerd_config(layout: NodeLayout) -> str:
             "[grpc]",
             f'  address = "{layout.containerd_socket}"',
             "[ttrpc]",
-            f'  address = "{base / "ttrpc.sock"}"',
+            f'  address = "{layout.run_dir / "ttrpc.sock"}"',
             "[debug]",
             '  level = "warn"',
             f"[{cri}]",

@@ -54,7 +54,7 @@ def repair(plane: ControlPlane) -> list[str]:
             hostclean.record_host()
             plane.networks[cluster] = netns.create(network.netns, preferred=network.slot)
     for node in plane.nodes():
-        hostclean.make_cgroups(node.cgroup, "runtime", "node")
+        node.prepare_host()
     restarted = []
     for index, process in enumerate(plane.processes):
         if process.alive():
