@@ -167,3 +167,78 @@ class ClusterPolicy:
 
     def is_privileged_namespace(self, namespace: str) -> bool:
         return any(re.fullmatch(pattern, namespace) for pattern in self.privileged_namespaces)
+
+
+# -- cloud identities (Cluster API AWS) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelRequirement:
+    key: str
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NamespaceAllowance:
+    """Which namespaces may use a cloud identity, kept as written: CAPA tells absent (None) from empty."""
+
+    present: bool
+    """False when the identity has no allowedNamespaces (absent or null)."""
+    names: tuple[str, ...] | None = None
+    match_labels: Mapping[str, str] | None = None
+    match_expressions: tuple[LabelRequirement, ...] | None = None
+    selector_written: bool = False
+    """Whether a selector was written at all, even as `{}` (which CAPA reads as no selector)."""
+
+    @property
+    def label_keys(self) -> frozenset[str]:
+        """Namespace labels the allowance reads: whoever may set them may hand out the identity."""
+        keys = set(self.match_labels or {}) | {r.key for r in self.match_expressions or ()}
+        return frozenset(keys)
+
+
+@dataclass(frozen=True)
+class IdentityKey:
+    kind: str
+    """AWSClusterControllerIdentity, AWSClusterRoleIdentity or AWSClusterStaticIdentity."""
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class CloudIdentity:
+    """A cluster-scoped AWS identity CAPA reconciles clusters with."""
+
+    key: IdentityKey
+    allowance: NamespaceAllowance
+    role_arn: str = ""
+    """Set for a role identity: the role its clusters' credentials are sessions of."""
+    source: IdentityKey | None = None
+    """Whose credentials assume the role (role identities)."""
+    secret_ref: str = ""
+    """Static identities: the Secret with the access key, in CAPA's own namespace."""
+    session_name: str = ""
+    external_id: str = ""
+    duration_seconds: int = 0
+    inline_policy: str = ""
+
+
+@dataclass(frozen=True)
+class CloudCluster:
+    """A CAPA object reconciled with an identity (AWSCluster, AWSManagedControlPlane, ROSA kinds)."""
+
+    kind: str
+    namespace: str
+    """"" for cluster-scoped kinds, which no namespace-restricted identity allows."""
+    name: str
+    identity: IdentityKey
+    region: str = ""
+    cluster_name: str | None = None
+    """The Cluster API cluster it belongs to (its label or owner), when known; CAPA tags AWS resources
+    with this name."""
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"

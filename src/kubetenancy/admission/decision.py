@@ -59,6 +59,8 @@ class Decision:
     reason: str = "Forbidden"
     patch: tuple[dict[str, Any], ...] = ()
     """JSON Patch operations a mutating webhook applies to the object (allowed decisions only)."""
+    warnings: tuple[str, ...] = ()
+    """Shown by kubectl as `Warning: ...` (allowed or not)."""
 
     @classmethod
     def allow(cls) -> Decision:
@@ -68,6 +70,11 @@ class Decision:
     def mutate(cls, patch: list[dict[str, Any]]) -> Decision:
         """Allowed once the object is changed by these JSON Patch (RFC 6902) operations."""
         return cls(True, patch=tuple(patch))
+
+    @classmethod
+    def warn(cls, messages: list[str]) -> Decision:
+        """Allowed, with warnings for the client (none: a plain allow)."""
+        return cls(True, warnings=tuple(messages))
 
     @classmethod
     def deny(cls, message: str) -> Decision:

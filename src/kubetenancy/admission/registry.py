@@ -8,6 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from kubetenancy.admission.capa_identities import identity_is_sound
+from kubetenancy.admission.capa_identity_use import identity_may_be_used
+from kubetenancy.admission.capa_namespace_labels import identity_labels_are_protected
 from kubetenancy.admission.classes_and_hosts import uses_allowed_classes_and_hosts
 from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.managed_objects import managed_objects_are_read_only
@@ -21,6 +24,7 @@ from kubetenancy.admission.typed_spec import validate_spec
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.admission.workloads import workload_follows_tenant_policy
 from kubetenancy.api import kiosk_templates, tenantoperator_templates
+from kubetenancy.api.capa import CONSUMER_KINDS, IDENTITY_KINDS, ROLE_IDENTITY
 from kubetenancy.api.crd import ServedKind
 from kubetenancy.api.kiosk import ACCOUNT_QUOTA_V1ALPHA1, ACCOUNT_V1ALPHA1
 from kubetenancy.api.sveltos import CLUSTER_PROFILE_V1BETA1, ROLE_REQUEST_V1BETA1, SVELTOS_CLUSTER_V1BETA1
@@ -39,6 +43,7 @@ Rule = Callable[[Request, TenancyView], Decision]
 TENANTS = "/validate/tenants"
 QUOTA_RESERVE = "/validate/tenant-quota-reserve"
 QUOTA_SETTLE = "/validate/tenant-quota-settle"
+CAPA_CLUSTERS = "/validate/capa-clusters"
 POLICY_NAMESPACES = {"matchLabels": {POLICY_LABEL: "enforced"}}
 TEMPLATES = {k.group: k for k in (kiosk_templates.TEMPLATE_V1ALPHA1, tenantoperator_templates.TEMPLATE_V1ALPHA1)}
 WRITE = ["CREATE", "UPDATE"]
@@ -163,7 +168,32 @@ def registry(operator_namespace: str) -> list[Registered]:
                 "held to their tenants (MTO makes the same trade-off)",
                 object_selector=not_system_namespaces(operator_namespace),
             ),
-            (namespace_stays_in_tenant,),
+            (namespace_stays_in_tenant, identity_labels_are_protected),
+        ),
+        Registered(
+            crd(
+                name="capa-clusters.kubetenancy.dev",
+                path=CAPA_CLUSTERS,
+                rules=(
+                    *(rule(k.group, "*", [k.plural], WRITE) for k in CONSUMER_KINDS),
+                    rule("cluster.x-k8s.io", "*", ["clusters"], WRITE),
+                ),
+                why="only Cluster API AWS objects depend on it; failing open would let a cluster take over another "
+                "namespace's VPC (CAPA still checks identities itself when it reconciles)",
+                namespace_selector=not_system_namespaces(operator_namespace),
+                requires_crds=(ROLE_IDENTITY.crd_name,),
+            ),
+            (identity_may_be_used,),
+        ),
+        Registered(
+            crd(
+                name="capa-identities.kubetenancy.dev",
+                path="/validate/capa-identities",
+                rules=tuple(rule(k.group, "*", [k.plural], [*WRITE, "DELETE"], "Cluster") for k in IDENTITY_KINDS),
+                why="only Cluster API AWS identities depend on it; deleting one in use strands its clusters",
+                requires_crds=(ROLE_IDENTITY.crd_name,),
+            ),
+            (identity_is_sound,),
         ),
         Registered(
             WebhookSpec(

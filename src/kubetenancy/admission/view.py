@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from kubetenancy.cloud.identity_index import IdentityIndex
 from kubetenancy.model import ClusterPolicy, Tenant, TenantQuota
 
 
@@ -28,6 +29,8 @@ class TenancyView:
     """New namespaces whose members get access once their mandatory templates are deployed."""
     deployed: dict[str, frozenset[str]] = field(default_factory=dict)
     """Per namespace, the template instances kubetenancy made there that are deployed."""
+    aws: IdentityIndex = field(default_factory=IdentityIndex)
+    """CAPA identities, the objects using them and every namespace's labels (where CAPA is installed)."""
     _namespace_owner: dict[str, str] = field(default_factory=dict)
 
     def put_tenant(self, tenant: Tenant) -> None:

@@ -35,6 +35,8 @@ class WebhookSpec:
     """Whether bypassed groups and privileged users skip it."""
     mutating: bool = False
     """Whether it may change objects (a MutatingWebhookConfiguration entry) instead of only judging them."""
+    requires_crds: tuple[str, ...] = ()
+    """Registered only where these CRDs exist (another project's kinds, e.g. Cluster API AWS)."""
 
 
 def rule(group: str, version: str, resources: list[str], operations: list[str], scope: str = "*") -> dict[str, Any]:
@@ -53,6 +55,11 @@ def not_system_namespaces(operator_namespace: str) -> dict[str, Any]:
 
 
 MANAGED_OBJECTS = {"matchLabels": dict(MANAGED_BY)}
+
+
+def installable(specs: list[WebhookSpec], crds: set[str]) -> list[WebhookSpec]:
+    """The webhooks whose required CRDs are all among `crds` (names of the cluster's CRDs)."""
+    return [spec for spec in specs if set(spec.requires_crds) <= crds]
 
 
 def configuration(specs: list[WebhookSpec], client_config: Callable[[str], dict[str, Any]]) -> dict[str, Any]:

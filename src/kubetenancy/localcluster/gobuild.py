@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubetenancy.localcluster.versions import (
+    CAPA_VERSION,
+    CAPI_VERSION,
     COREDNS_VERSION,
     DISTRIBUTION_VERSION,
     ETCD_VERSION,
@@ -129,6 +131,27 @@ HELM = Target(
     "-X helm.sh/helm/v3/internal/version.gitTreeState=clean",
 )
 
+CAPA = Target(
+    "cluster-api-provider-aws",
+    "sigs.k8s.io/cluster-api-provider-aws/v2",
+    CAPA_VERSION,
+    (
+        ("sigs.k8s.io/cluster-api-provider-aws/v2", "capa-manager"),
+        ("sigs.k8s.io/cluster-api-provider-aws/v2/cmd/clusterawsadm", "clusterawsadm"),
+    ),
+    "-s -w",
+)
+"""Cluster API AWS's manager and clusterawsadm; its go.mod has no replace directives."""
+
+CAPI = Target(
+    "cluster-api",
+    "sigs.k8s.io/cluster-api",
+    CAPI_VERSION,
+    (("sigs.k8s.io/cluster-api", "capi-manager"),),
+    "-s -w",
+)
+"""Cluster API's core manager (the Cluster controller and its webhooks)."""
+
 
 def _go() -> str:
     go = shutil.which("go")
@@ -177,11 +200,6 @@ def _module_info(target: Target) -> dict[str, str]:
         _run_go(["mod", "download", "-json", f"{target.module}@v{target.version}"], target.module_dir)
     )
     return info
-
-
-def module_source(target: Target) -> Path:
-    """The source tree of the target's module in Go's module cache (downloaded if needed)."""
-    return Path(_module_info(target)["Dir"])
 
 
 def _write_wrapper_module(target: Target) -> None:
@@ -254,6 +272,12 @@ def ensure_helm(progress: ProgressCallback | None = None) -> Path:
     """The pinned helm binary (built on first use), which installs the charts of ClusterProfiles."""
     build(HELM, progress)
     return HELM.binary("helm")
+
+
+def module_source(target: Target) -> Path:
+    """The read-only source tree of `target`'s module in Go's module cache (CRDs, pause.c are read from it)."""
+    _write_wrapper_module(target)
+    return Path(_module_info(target)["Dir"])
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 A small aiohttp app over TLS (certificates from `webhook_server.ensure_certificates`). Each path serves
 one webhook of the registry; rules are pure functions of the request and the tenancy view. Bypassed
 groups and privileged users skip the webhooks that allow it. A mutating webhook's rules may return JSON
-Patch operations; they are combined and sent back as the response's patch.
+Patch operations; they are combined and sent back as the response's patch. Warnings of every rule that ran
+are sent back too (kubectl prints them as `Warning: ...`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +35,8 @@ def review_response(review: dict[str, Any], decision: Decision) -> dict[str, Any
     if decision.allowed and decision.patch:
         response["patchType"] = "JSONPatch"
         response["patch"] = base64.b64encode(json.dumps(list(decision.patch)).encode()).decode()
+    if decision.warnings:
+        response["warnings"] = list(decision.warnings)
     if not decision.allowed:
         response["status"] = {
             "code": decision.code,
@@ -48,12 +52,14 @@ def rules_handler(registered: Registered, view: TenancyView) -> Handler:
         if registered.spec.bypassable and view.policy.bypasses(request.user, request.groups):
             return Decision.allow()
         patch: list[dict[str, Any]] = []
+        warnings: list[str] = []
         for rule in registered.rules:
             decision = rule(request, view)
+            warnings += decision.warnings
             if not decision.allowed:
-                return decision
+                return replace(decision, warnings=tuple(warnings))
             patch += decision.patch
-        return Decision.mutate(patch) if patch else Decision.allow()
+        return Decision(True, patch=tuple(patch), warnings=tuple(warnings))
 
     return handle
 

@@ -13,7 +13,7 @@ from typing import Any
 import kopf
 
 from kubetenancy.admission import Decision, Request
-from kubetenancy.admission.registry import QUOTA_RESERVE, QUOTA_SETTLE, TENANTS, registry
+from kubetenancy.admission.registry import CAPA_CLUSTERS, QUOTA_RESERVE, QUOTA_SETTLE, TENANTS, registry
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.api import crd_manifests
 from kubetenancy.desired import webhooks
@@ -23,6 +23,7 @@ from kubetenancy.k8s import Kube, applier, ensure_crds
 from kubetenancy.model import INITIALIZING, MANAGED_BY, TENANT_LABEL
 from kubetenancy.operator.account_quotas import AccountQuotaReporter
 from kubetenancy.operator.admission_server import AdmissionServer, Handler, rules_handler
+from kubetenancy.operator.capa import confirming, installed_crds, register_capa_handlers
 from kubetenancy.operator.config import OperatorConfig
 from kubetenancy.operator.multicluster import register_multicluster_handlers
 from kubetenancy.operator.probes import Probes
@@ -121,7 +122,15 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         return await check_tenant(request)
 
     handlers[TENANTS] = (name, tenant_webhook)
+    capa_name, check_capa = handlers[CAPA_CLUSTERS]
+    handlers[CAPA_CLUSTERS] = (capa_name, confirming(kube, view.aws, check_capa))
     admission = AdmissionServer(handlers)
+
+    async def apply_webhooks() -> None:
+        """The webhook configurations, with the webhooks of other projects' kinds only where their CRDs exist."""
+        specs = webhooks.installable([r.spec for r in webhook_specs], await installed_crds(kube))
+        for configuration in webhooks.configurations(specs, lambda path: client_config(config, path)):
+            await kube.apply_if_changed(configuration)
 
     @kopf.on.login(registry=kopf_registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -143,10 +152,8 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         await reconciler.start()
         await ledger.load(kube)
         await admission.start(config.webhook_addr, config.webhook_port, server_context(config))
-        specs = [r.spec for r in webhook_specs]
-        for configuration in webhooks.configurations(specs, lambda path: client_config(config, path)):
-            await kube.apply_if_changed(configuration)
-        logger.info("serving %d webhooks; CRDs established", len(specs))
+        await apply_webhooks()
+        logger.info("serving %d webhooks; CRDs established", len(webhook_specs))
         probes.mark_ready()
 
     @kopf.on.cleanup(registry=kopf_registry)
@@ -158,4 +165,5 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
     _register_tenant_handlers(kopf_registry, reconciler, AccountQuotaReporter(kube, view))
     register_template_handlers(kopf_registry, kube)
     register_multicluster_handlers(kopf_registry, kube, config)
+    register_capa_handlers(kopf_registry, kube, view.aws, apply_webhooks)
     return kopf_registry
