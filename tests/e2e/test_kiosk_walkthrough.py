@@ -61,8 +61,11 @@ def apply(kubectl: Kubectl, manifest: str, *args: str) -> tuple[int, str]:
 
 @pytest.fixture
 def platform_removed_after(kubectl: Kubectl) -> Iterator[None]:
-    """The walkthrough's accounts, quota, template and binding go afterwards (its namespaces stay)."""
+    """The walkthrough's workloads (their CPU requests would fill the node's two cores), accounts, quota,
+    template and binding go afterwards (its namespaces stay)."""
     yield
+    for deployment, namespace in (("nodejs", "node-space"), ("redis", "redis-space")):
+        kubectl.ok("delete", "deployment", deployment, "-n", namespace, "--ignore-not-found", "--cascade=foreground")
     kubectl.ok("delete", "-f", PLATFORM, "--ignore-not-found", "--wait")
 
 

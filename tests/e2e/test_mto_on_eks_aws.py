@@ -124,6 +124,7 @@ def test_mto_on_eks_with_iam_and_sso_identities(
             "pod/nginx created",
         )
         assert kubectl.running("nginx", f"{own}-dev") == "Running"
+        kubectl.ok("delete", "pod", "nginx", "-n", f"{own}-dev", "--wait")  # its 800m are the node's to share
         assert as_aws(binaries, kubeconfig, "run", "nginx", "--image", "nginx", "-n", f"{other}-dev") == (
             1,
             f'Error from server (Forbidden): pods is forbidden: User "{name}" cannot create resource "pods" in API '
