@@ -1,7 +1,9 @@
 """Fixtures on a real local control plane: one per test session, a fresh namespace per test.
 
 The control plane has three clusters (the first is the management cluster of the multi-cluster tests, the
-others their managed clusters) and the default named test users. Tests get clients for the admin, for a
+others their managed clusters) and the default named test users. The first cluster's node network is set
+up with the plane, but its node (containerd, kubelet, kube-proxy, DNS, the registry) starts only for the
+tests that use the `node` fixture. Tests get clients for the admin, for a
 token user, and for anyone through impersonation.
 """
 
@@ -20,11 +22,12 @@ import pytest
 
 from kubetenancy import pki
 from kubetenancy.k8s import Identity, Kube
-from kubetenancy.localcluster import keycloak, sso_realm
+from kubetenancy.localcluster import hostpackages, images, keycloak, sso_realm
 from kubetenancy.localcluster.companions import start_apiserver, start_operator
 from kubetenancy.localcluster.console_site import wait_until_trusted
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
-from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries, ensure_helm
+from kubetenancy.localcluster.gobuild import Binaries, NodeBinaries, ensure_binaries, ensure_helm, ensure_node_binaries
+from kubetenancy.localcluster.node import Node
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
 from tests.support.kubectl import Kubectl
 from tests.support.moto_aws import MotoAws, moto_aws
@@ -98,6 +101,7 @@ def control_plane(
     plane = ControlPlane(
         aws_authenticator.state_dir,
         clusters=3,
+        nodes=1,
         token_webhook=aws_authenticator.webhook,
         authentication_config=sso_site.authentication_configuration(),
     )
@@ -109,6 +113,19 @@ def control_plane(
 @pytest.fixture(scope="session")
 def cluster(control_plane: ControlPlane) -> Cluster:
     return control_plane.cluster()
+
+
+@pytest.fixture(scope="session")
+def node_binaries() -> NodeBinaries:
+    hostpackages.ensure()
+    return ensure_node_binaries()
+
+
+@pytest.fixture(scope="session")
+def node(control_plane: ControlPlane, node_binaries: NodeBinaries) -> Node:
+    """The first cluster's node, Ready, with cluster DNS and the project's node images in the registry."""
+    control_plane.start_nodes(node_binaries, [(images.ensure(r), r.references) for r in images.NODE_IMAGES])
+    return control_plane.nodes()[0]
 
 
 @pytest.fixture

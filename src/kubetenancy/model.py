@@ -40,6 +40,8 @@ class TenantNamespace:
     """Set for a private sandbox: only this user gets access."""
     held: bool = False
     """Members get no access yet: the namespace is new and its templates are not all deployed."""
+    pod_security: str | None = None
+    """The Pod Security level the namespace carries now (None: not seen yet); the operator never lowers it."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class TenantQuota:
     name: str
     hard: Mapping[str, str] = field(default_factory=dict)
     limit_range: tuple[Mapping[str, Any], ...] = ()
+    tenant: str | None = None
+    """The tenant it limits, for a quota that names its tenant (Kiosk's AccountQuota); None when tenants
+    name their quota (MTO's Tenant spec.quota)."""
 
 
 AllowList = frozenset[str] | None
@@ -78,6 +83,9 @@ class NamespaceTemplate:
 
     name: str
     template: str
+    api_version: str
+    """Of the instance kind it is written as (the front door's choice)."""
+    kind: str
     sync: bool = False
     parameters: tuple[tuple[str, str], ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -146,6 +154,9 @@ class ClusterPolicy:
     disable_node_port_services: bool = False
     disable_host_ports: bool = False
     pod_security: str = "baseline"
+    """The Pod Security level every tenant namespace has at least (IntegrationConfig)."""
+    always_pull_images: bool = False
+    """Every container of a tenant pod gets imagePullPolicy: Always at admission."""
 
     def roles_for(self, tier: Tier, namespace_labels: Mapping[str, str]) -> tuple[str, ...]:
         for custom in self.custom_roles:
@@ -167,3 +178,87 @@ class ClusterPolicy:
 
     def is_privileged_namespace(self, namespace: str) -> bool:
         return any(re.fullmatch(pattern, namespace) for pattern in self.privileged_namespaces)
+
+
+# -- cloud identities (Cluster API AWS) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelRequirement:
+    key: str
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NamespaceAllowance:
+    """Which namespaces may use a cloud identity, kept as written: CAPA tells absent (None) from empty."""
+
+    present: bool
+    """False when the identity has no allowedNamespaces (absent or null)."""
+    names: tuple[str, ...] | None = None
+    match_labels: Mapping[str, str] | None = None
+    match_expressions: tuple[LabelRequirement, ...] | None = None
+    selector_written: bool = False
+    """Whether a selector was written at all, even as `{}` (which CAPA reads as no selector)."""
+
+    @property
+    def label_keys(self) -> frozenset[str]:
+        """Namespace labels the allowance reads: whoever may set them may hand out the identity."""
+        keys = set(self.match_labels or {}) | {r.key for r in self.match_expressions or ()}
+        return frozenset(keys)
+
+
+CONTROLLER_IDENTITY_KIND = "AWSClusterControllerIdentity"
+CONTROLLER_IDENTITY_NAME = "default"
+"""CAPA's controller identity is a singleton of this name."""
+
+
+@dataclass(frozen=True)
+class IdentityKey:
+    kind: str
+    """AWSClusterControllerIdentity, AWSClusterRoleIdentity or AWSClusterStaticIdentity."""
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class CloudIdentity:
+    """A cluster-scoped AWS identity CAPA reconciles clusters with."""
+
+    key: IdentityKey
+    allowance: NamespaceAllowance
+    role_arn: str = ""
+    """Set for a role identity: the role its clusters' credentials are sessions of."""
+    source: IdentityKey | None = None
+    """Whose credentials assume the role (role identities)."""
+    secret_ref: str = ""
+    """Static identities: the Secret with the access key, in CAPA's own namespace."""
+    session_name: str = ""
+    external_id: str = ""
+    duration_seconds: int = 0
+    inline_policy: str = ""
+
+
+@dataclass(frozen=True)
+class CloudCluster:
+    """A CAPA object reconciled with an identity (AWSCluster, AWSManagedControlPlane, ROSA kinds)."""
+
+    kind: str
+    namespace: str
+    """"" for cluster-scoped kinds, which no namespace-restricted identity allows."""
+    name: str
+    identity: IdentityKey
+    region: str = ""
+    cluster_name: str | None = None
+    """The Cluster API cluster it belongs to (its label or owner), when known; CAPA tags AWS resources
+    with this name."""
+    owns_network: bool = False
+    """Whether CAPA finds its AWS resources (VPC, subnets, load balancers) by a tag carrying only the
+    Cluster API cluster's name (AWSCluster, AWSManagedControlPlane): two such objects of one name in one
+    account and region share those resources."""
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"

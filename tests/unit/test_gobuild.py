@@ -52,3 +52,4 @@ def test_kubectl_is_built_only_when_asked() -> None:
 def test_binary_names_skip_major_version_suffixes() -> None:
     assert go_binary_name("go.etcd.io/etcd/server/v3") == "server"
     assert go_binary_name("k8s.io/kubernetes/cmd/kube-apiserver") == "kube-apiserver"
+    assert go_binary_name("sigs.k8s.io/cluster-api-provider-aws/v2") == "cluster-api-provider-aws"

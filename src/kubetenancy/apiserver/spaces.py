@@ -15,9 +15,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
-from kubetenancy.api.kiosk import ACCOUNT_LABEL, Space
 from kubetenancy.apiserver import objects
 from kubetenancy.apiserver.access import AccessReviews
 from kubetenancy.apiserver.informer import Informer
@@ -27,16 +24,19 @@ from kubetenancy.apiserver.views import ApiStatusError, FilteredView
 from kubetenancy.apiserver.visibility import Caller, sees_namespace, sees_tenant
 from kubetenancy.desired.tenant import role_bindings
 from kubetenancy.frontdoors.claims import CLAIM_LABELS
-from kubetenancy.frontdoors.kiosk import account_from_cr
+from kubetenancy.frontdoors.kiosk import ACCOUNT_LABEL, space_from_cr
+from kubetenancy.frontdoors.table import KIOSK_ACCOUNT, KIOSK_INSTANCE
 from kubetenancy.k8s.passthrough import Passthrough
 from kubetenancy.model import INITIALIZING, TENANT_LABEL, ClusterPolicy, Tenant, TenantNamespace
+from kubetenancy.names import DNS_LABEL_MAX, dns_label_problems
 
 Object = dict[str, Any]
 NAMESPACES = "/api/v1/namespaces"
-ACCOUNTS = "/apis/config.kiosk.sh/v1alpha1/accounts"
-TEMPLATE_INSTANCES = "/apis/config.kiosk.sh/v1alpha1/namespaces/{namespace}/templateinstances/{name}"
+ACCOUNTS = KIOSK_ACCOUNT.served.path()
 ACCESS_SECONDS = 30.0
 WRITE_PARAMS = ("dryRun", "fieldManager")
+GENERATED_PREFIX_MAX = DNS_LABEL_MAX - 5
+"""The API server keeps this much of a generateName and adds 5 random characters."""
 
 
 class Spaces(FilteredView):
@@ -55,17 +55,17 @@ class Spaces(FilteredView):
 
     async def create(self, caller: Caller, body: Object, params: Mapping[str, str]) -> Object:
         try:
-            space = Space.model_validate(body)
-        except ValidationError as error:
+            metadata, named_account = space_from_cr(body)
+        except ValueError as error:
             raise ApiStatusError(status(400, "BadRequest", f"the Space is not valid: {error}")) from None
-        metadata: Object = dict(space.metadata)
         name = str(metadata.get("name") or metadata.get("generateName") or "")
         if not name:
             message = (
                 'Space.tenancy.kiosk.sh "" is invalid: metadata.name: Required value: name or generateName is required'
             )
             raise ApiStatusError(status(422, "Invalid", message))
-        account = await self._account_of(caller, space.spec.account, name)
+        _check_name(metadata)
+        account = await self._account_of(caller, named_account, name)
         passed = {k: v for k, v in params.items() if k in WRITE_PARAMS}
         if account is None:
             return self.show(await self._create_namespace(metadata, {}, {}, passed))
@@ -92,7 +92,7 @@ class Spaces(FilteredView):
         code, found = await self.api.request("GET", f"{ACCOUNTS}/{named}")
         if code != 200:
             raise ApiStatusError(found)
-        account = account_from_cr(named, found.get("spec") or {}, None)
+        account = KIOSK_ACCOUNT.read(found)
         if not sees_tenant(caller, account) and not may_create_namespaces:
             raise ApiStatusError(forbidden("space", space, cannot(caller.user, "create", SPACES)))
         return account
@@ -114,6 +114,10 @@ class Spaces(FilteredView):
         }
         namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": wanted}
         code, created = await self.api.request("POST", NAMESPACES, params=params, body=namespace)
+        if code == 409 and created.get("reason") == "AlreadyExists":
+            name = str(wanted.get("name", ""))
+            message = f'spaces.tenancy.kiosk.sh "{name}" already exists'
+            raise ApiStatusError(status(409, "AlreadyExists", message, name=name, kind="spaces"))
         if code != 201:
             raise ApiStatusError(created)
         return created
@@ -127,7 +131,7 @@ class Spaces(FilteredView):
         while time.monotonic() < deadline:
             for template in account.templates:
                 code, instance = await self.api.request(
-                    "GET", TEMPLATE_INSTANCES.format(namespace=namespace, name=template.name)
+                    "GET", f"{KIOSK_INSTANCE.served.path(namespace)}/{template.name}"
                 )
                 state = (instance.get("status") or {}) if code == 200 else {}
                 if state.get("status") == "Failed":
@@ -196,6 +200,20 @@ class Spaces(FilteredView):
         if code != 200:
             raise ApiStatusError(patched)
         return self.show(patched)
+
+
+def _check_name(metadata: Object) -> None:
+    """Syntax first, before membership and limits: a Space is refused for its name as a Space."""
+    field, name = ("name", str(metadata["name"])) if metadata.get("name") else ("generateName", "")
+    if field == "generateName":
+        # As the API server checks a prefix: the random suffix follows, so a trailing "-" is fine.
+        name = str(metadata["generateName"])[:GENERATED_PREFIX_MAX]
+        name = name[:-1] + "a" if name.endswith("-") else name
+    problems = dns_label_problems(name)
+    if problems:
+        written = metadata.get(field)
+        message = f'Space.tenancy.kiosk.sh "{written}" is invalid: metadata.{field}: Invalid value: "{written}": '
+        raise ApiStatusError(status(422, "Invalid", message + "; ".join(problems), name=str(written), kind="spaces"))
 
 
 def _replacing(old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, str | None]:

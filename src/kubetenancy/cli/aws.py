@@ -2,7 +2,8 @@
 
 `token` prints an ExecCredential like `aws eks get-token`; `map-identity`/`unmap-identity` edit
 kube-system/aws-auth like `eksctl create/delete iamidentitymapping`; `whoami` tells what a token maps to;
-`authenticator` serves the TokenReview webhook.
+`authenticator` serves the TokenReview webhook; `identities` and `check-identity` are Cluster API AWS's
+identities (`kubetenancy.cli.aws_identities`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import boto3
 import typer
 from rich.console import Console
 
+from kubetenancy.cli.aws_identities import check_identity, identities
 from kubetenancy.cloud.aws_auth import AwsAuthError, IdentityMapping, add_mapping, kind_of, remove_mapping
 from kubetenancy.cloud.sts import exec_credential, presigned_token
 from kubetenancy.k8s import ApiError, Kube
@@ -27,6 +29,8 @@ from kubetenancy.operator.token_review import TokenReviewer
 
 app = typer.Typer(no_args_is_help=True, help="AWS IAM users and roles as Kubernetes identities (as on EKS).")
 console = Console(stderr=True)
+app.command("identities")(identities)
+app.command("check-identity")(check_identity)
 KubeconfigOption = Annotated[Path | None, typer.Option("--kubeconfig", help="Kubeconfig (default: $KUBECONFIG).")]
 DataChange = Callable[[dict[str, str]], dict[str, str]]
 

@@ -1,4 +1,8 @@
-"""`kubetenancy dev …`: a local control plane (and the operator) for development and tests."""
+"""`kubetenancy dev …`: a local control plane (and the operator, and a node per cluster) for development.
+
+`dev up` never throws data away as a side effect: on a plane that exists it restarts only what is not
+running; a new, empty plane is the explicit `--fresh`.
+"""
 
 from __future__ import annotations
 
@@ -10,44 +14,55 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kubetenancy import pki
-from kubetenancy.localcluster import keycloak, sso_realm, versions
+from kubetenancy.cli import dev_images
+from kubetenancy.cli.progress import build_progress, console
+from kubetenancy.localcluster import hostpackages, images, keycloak, resume, sso_realm, versions
 from kubetenancy.localcluster.companions import OPERATOR, start_apiserver, start_operator
 from kubetenancy.localcluster.console_site import CONSOLE, start_console, wait_until_trusted
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
-from kubetenancy.localcluster.gobuild import HELM, Binaries, ensure_binaries, ensure_helm
+from kubetenancy.localcluster.gobuild import (
+    HELM,
+    Binaries,
+    NodeBinaries,
+    ensure_binaries,
+    ensure_helm,
+    ensure_node_binaries,
+)
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
 
-app = typer.Typer(no_args_is_help=True, help="A local control plane: etcd, kube-apiserver, controller manager.")
-console = Console(stderr=True)
+app = typer.Typer(
+    no_args_is_help=True,
+    help="A local control plane: etcd, kube-apiserver, controller manager, and a node per cluster.",
+)
+app.add_typer(dev_images.app, name="images")
 
 
-def _binaries(*, with_helm: bool = True) -> Binaries:
-    """The control plane's binaries and (for the operator's ClusterProfiles) helm, built on first use."""
-    with Progress(
-        TextColumn("building {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("packages"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def report(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=total)
-            progress.update(tasks[name], completed=done, total=total)
-
+def _binaries(*, with_helm: bool = True, with_node: bool = False) -> tuple[Binaries, NodeBinaries | None]:
+    """The control plane's binaries, helm (for the operator's ClusterProfiles) and the node's binaries,
+    packages and images, built or installed on first use."""
+    with build_progress(console) as report:
         binaries = ensure_binaries(report)
         if with_helm:
             ensure_helm(report)
-        return binaries
+        if not with_node:
+            return binaries, None
+        try:
+            installed = hostpackages.ensure()
+        except hostpackages.MissingPackages as error:
+            console.print(f"[red]error:[/] {error}", soft_wrap=True)
+            raise typer.Exit(1) from None
+        if installed:
+            console.print(f"installed {', '.join(installed)}", soft_wrap=True)
+        node_binaries = ensure_node_binaries(report)
+        for recipe in images.NODE_IMAGES:
+            if not (recipe.layout / "index.json").exists():
+                report(f"image {recipe.slug}", 0, 1)
+                images.ensure(recipe)
+                report(f"image {recipe.slug}", 1, 1)
+        return binaries, node_binaries
 
 
 def _running_plane() -> ControlPlane:
@@ -94,8 +109,20 @@ def _start_operator(plane: ControlPlane) -> None:
     plane.adopt(apiserver)
 
 
+@app.command()
+def build(
+    node: Annotated[bool, typer.Option(help="Also the node's binaries, Debian packages and images.")] = True,
+) -> None:
+    """Build (first time only) the pinned etcd, Kubernetes, Helm and node binaries and print where they are."""
+    binaries, node_binaries = _binaries(with_node=node)
+    for name, path in [*vars(binaries).items(), *vars(node_binaries or {}).items()]:
+        typer.echo(f"{name.replace('_', '-')}: {path}")
+    typer.echo(f"helm: {HELM.binary('helm')}")
+
+
 def _start_sso(plane: ControlPlane, binaries: Binaries, site: keycloak.Site, idp: Process) -> None:
-    """Wait for Keycloak, make its cluster-admins group cluster admins, and start the console."""
+    """Wait for Keycloak and for the API servers to trust it, make its cluster-admins group cluster admins,
+    and start the console."""
     with console.status("waiting for Keycloak (single sign-on)"):
         keycloak.wait_ready(site, idp)
         for cluster in plane.clusters:
@@ -110,18 +137,59 @@ def _start_sso(plane: ControlPlane, binaries: Binaries, site: keycloak.Site, idp
         plane.adopt(start_console(plane.cluster(), site, plane.logs_dir / "console.log"))
 
 
-@app.command()
-def build() -> None:
-    """Build (first time only) the pinned etcd, Kubernetes and Helm binaries and print where they are."""
-    binaries = _binaries()
-    for name, path in vars(binaries).items():
-        typer.echo(f"{name.replace('_', '-')}: {path}")
-    typer.echo(f"helm: {HELM.binary('helm')}")
+def _start_fresh(
+    clusters: int, node: bool, sts_endpoints: list[str], binaries: Binaries, sso: bool
+) -> tuple[ControlPlane, tuple[keycloak.Site, Process] | None]:
+    webhook, port = _authenticator_webhook(versions.state_dir())
+    site = keycloak.prepare(versions.state_dir() / "keycloak") if sso else None
+    plane = ControlPlane(
+        versions.state_dir(),
+        clusters=clusters,
+        nodes=clusters if node else 0,
+        token_webhook=webhook,
+        authentication_config=site.authentication_configuration() if site else None,
+    )
+    with console.status(f"starting {clusters} cluster(s)"):
+        authenticator = _start_authenticator(versions.state_dir(), port, sts_endpoints)
+        idp = keycloak.start(site, versions.state_dir() / "logs" / "keycloak.log") if site else None
+        try:
+            plane.start(binaries)
+        except BaseException:
+            authenticator.stop()
+            if idp is not None:
+                idp.stop()
+            raise
+        plane.adopt(authenticator)
+        if idp is not None:
+            plane.adopt(idp)
+    return plane, (site, idp) if site and idp else None
+
+
+def _existing_plane(clusters: int, node: bool, fresh: bool) -> ControlPlane | None:
+    """The plane of the state directory, to be resumed; None when a new one is to start."""
+    plane = ControlPlane.load(versions.state_dir())
+    if plane is None:
+        return None
+    if fresh:
+        plane.stop()
+        return None
+    if len(plane.clusters) != clusters or bool(plane.networks) != node:
+        has = f"{len(plane.clusters)} cluster(s) {'with' if plane.networks else 'without'} nodes"
+        console.print(
+            f"[red]error:[/] the plane in {plane.state_dir} has {has}: run `kubetenancy dev up` with the same "
+            "options to use it, or add `--fresh` to discard its data and start a new one",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    return plane
 
 
 @app.command()
 def up(
     clusters: Annotated[int, typer.Option(min=1, help="How many clusters (API servers) to run.")] = 1,
+    node: Annotated[
+        bool, typer.Option(help="A kubelet node per cluster (containerd, CNI, kube-proxy, DNS) and the registry.")
+    ] = True,
     operator: Annotated[
         bool, typer.Option(help="Run the operator and the aggregated API server against the first cluster.")
     ] = True,
@@ -131,63 +199,54 @@ def up(
     sts_endpoint: Annotated[
         list[str] | None, typer.Option(help="Also trust this STS base URL for EKS tokens (e.g. a test STS).")
     ] = None,
+    fresh: Annotated[
+        bool, typer.Option(help="Discard the data of the plane in the state directory and start an empty one.")
+    ] = False,
     sso: Annotated[bool, typer.Option(help="Run Keycloak (trusted by the API servers) and the web console.")] = True,
 ) -> None:
-    """Start the control plane (building it the first time) unless it already runs; idempotent."""
-    binaries = _binaries(with_helm=operator)
+    """Start the local plane (building it the first time). On a plane that exists, restart only what is not
+    running and keep its data: `dev up` is idempotent, and `--fresh` is the only way to start afresh."""
+    binaries, node_binaries = _binaries(with_helm=operator, with_node=node)
     if sso:
         with console.status("fetching and building Keycloak (first time only)"):
             keycloak.ensure_keycloak()
-    site, idp = None, None
-    plane = ControlPlane.load(versions.state_dir())
-    if plane is None or not plane.running() or len(plane.clusters) != clusters:
-        previous = ControlPlane.load(versions.state_dir())
-        if previous is not None:
-            previous.stop()
-        webhook, port = _authenticator_webhook(versions.state_dir())
-        site = keycloak.prepare(versions.state_dir() / "keycloak") if sso else None
-        authentication = site.authentication_configuration() if site else None
-        plane = ControlPlane(
-            versions.state_dir(), clusters=clusters, token_webhook=webhook, authentication_config=authentication
-        )
-        with console.status(f"starting {clusters} cluster(s)"):
-            authenticator = _start_authenticator(versions.state_dir(), port, sts_endpoint or [])
-            idp = keycloak.start(site, versions.state_dir() / "logs" / "keycloak.log") if site else None
-            try:
-                plane.start(binaries)
-            except BaseException:
-                authenticator.stop()
-                if idp is not None:
-                    idp.stop()
-                raise
-            plane.adopt(authenticator)
-            if idp is not None:
-                plane.adopt(idp)
+    plane = _existing_plane(clusters, node, fresh)
+    started_sso = None
+    if plane is None:
+        plane, started_sso = _start_fresh(clusters, node, sts_endpoint or [], binaries, sso)
+    elif not plane.running():
+        with console.status("restarting what is not running"):
+            restarted = resume.repair(plane)
+        console.print(f"restarted {', '.join(restarted)}; the data is kept", soft_wrap=True)
+    if node_binaries is not None:
+        with console.status("starting the node(s)"):
+            plane.start_nodes(node_binaries, [(images.ensure(r), r.references) for r in images.NODE_IMAGES])
     if operator and not any(p.name == OPERATOR for p in plane.processes):
         with console.status("starting the operator and the aggregated API server"):
             _start_operator(plane)
-    if site is not None and idp is not None and not any(p.name == CONSOLE for p in plane.processes):
-        _start_sso(plane, binaries, site, idp)
+    if started_sso is not None and not any(p.name == CONSOLE for p in plane.processes):
+        _start_sso(plane, binaries, *started_sso)
     for path in apply or []:
         subprocess.run(
             [binaries.kubectl, f"--kubeconfig={plane.cluster().kubeconfig()}", "apply", "-R", "-f", path],
             check=True,
         )
     _print_status(plane)
-    console.print(f"\n  export KUBECONFIG={plane.cluster().kubeconfig()}")
-    if (versions.state_dir() / "keycloak" / "site.json").exists() and any(p.name == CONSOLE for p in plane.processes):
-        console.print("  single sign-on users and the console: kubetenancy dev sso")
+    console.print(f"\n  export KUBECONFIG={plane.cluster().kubeconfig()}", soft_wrap=True, highlight=False)
+    if any(p.name == CONSOLE for p in plane.processes):
+        console.print("  single sign-on users and the console: kubetenancy dev sso", soft_wrap=True)
 
 
 @app.command()
 def down() -> None:
-    """Stop every process of the local control plane (its data is discarded)."""
+    """Stop every process of the local plane and undo what its nodes changed on the machine. The data is
+    kept: `dev up` resumes it, `dev up --fresh` discards it."""
     plane = ControlPlane.load(versions.state_dir())
     if plane is None:
         console.print("no local control plane is running")
         return
     plane.stop()
-    console.print(f"stopped; logs are kept in {plane.logs_dir}")
+    console.print(f"stopped; the data is kept in {plane.state_dir} and the logs in {plane.logs_dir}", soft_wrap=True)
 
 
 def _print_status(plane: ControlPlane) -> None:
@@ -197,7 +256,14 @@ def _print_status(plane: ControlPlane) -> None:
         table.add_row(process.name, str(process.pid), state, process.log)
     console.print(table)
     for cluster in plane.clusters:
-        console.print(f"{cluster.name}: {cluster.server}  kubeconfig {cluster.kubeconfig()}")
+        console.print(f"{cluster.name}: {cluster.server}  kubeconfig {cluster.kubeconfig()}", soft_wrap=True)
+    for node in plane.nodes():
+        network = node.network
+        console.print(
+            f"{node.name}: node IP {network.node_ip} in network namespace {network.netns}, "
+            f"pods {network.pod_cidr}, services {network.service_cidr}",
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -233,7 +299,11 @@ def kubeconfig(
     if user is not None and user not in plane.users:
         console.print(f'[red]error:[/] no test user "{user}"; known users: {", ".join(plane.users)}')
         raise typer.Exit(1)
-    typer.echo(str(selected.kubeconfig(user)))
+    path = selected.kubeconfig(user)
+    if not path.is_file():  # never print a path that would leave kubectl to fall back to another kubeconfig
+        console.print(f"[red]error:[/] {path} is missing: restart the control plane (`kubetenancy dev up`)")
+        raise typer.Exit(1)
+    typer.echo(str(path))
 
 
 @app.command()
@@ -243,7 +313,7 @@ def sso() -> None:
     try:
         site = keycloak.Site.load(versions.state_dir() / "keycloak")
     except FileNotFoundError:
-        console.print("[red]error:[/] this control plane runs without single sign-on (`dev up --no-sso`)")
+        console.print("[red]error:[/] this plane runs without single sign-on (`dev up --no-sso`)")
         raise typer.Exit(1) from None
     typer.echo(f"console: {site.console_url}")
     typer.echo(f"issuer:  {site.issuer}")

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from kubetenancy.desired.meta import OwnerRef, managed_metadata
+from kubetenancy.desired.pod_security import ALWAYS_PULL_LABEL, ENFORCE, strictest
+from kubetenancy.desired.tenant_access import read_access
 from kubetenancy.model import TIERS, ClusterPolicy, Members, Tenant, TenantNamespace, TenantQuota, Tier
 
 RBAC_API = "rbac.authorization.k8s.io/v1"
@@ -18,8 +20,6 @@ QUOTA_ANNOTATION = "kubetenancy.dev/quota"
 POLICY_LABEL = "kubetenancy.dev/policy"
 """Set to "enforced" on namespaces of tenants with workload, class or host policies: the webhook for
 those selects only these namespaces, so other tenants never depend on it."""
-TEMPLATE_INSTANCE_API = "config.kiosk.sh/v1alpha1"
-"""Mandatory templates reach a namespace as Kiosk TemplateInstances, whichever API the tenant came from."""
 NAMESPACE_CREATOR_ROLE = "kubetenancy-namespace-creator"
 """ClusterRole letting tenant owners create namespaces; the namespace webhook keeps them in their tenant."""
 
@@ -32,7 +32,9 @@ def namespace(tenant: Tenant, ns: TenantNamespace, policy: ClusterPolicy, owner:
     # someone moved the namespace to another tenant would move it back.
     listed = ns.name in tenant.spec_namespaces
     labels = {**tenant.common_labels, **(ns.labels if listed else {})}
-    labels["pod-security.kubernetes.io/enforce"] = policy.pod_security
+    labels[ENFORCE] = strictest(policy.pod_security, labels.get(ENFORCE), ns.labels.get(ENFORCE), ns.pod_security)
+    if policy.always_pull_images:
+        labels[ALWAYS_PULL_LABEL] = "true"
     if listed and tenant.claim_label:
         labels[tenant.claim_label] = tenant.name
     if has_workload_policy(tenant, policy):
@@ -210,8 +212,8 @@ def template_instances(tenant: Tenant, ns: TenantNamespace, owner: OwnerRef | No
     """The tenant's mandatory templates, as instances in `ns` (the template engine deploys them)."""
     return [
         {
-            "apiVersion": TEMPLATE_INSTANCE_API,
-            "kind": "TemplateInstance",
+            "apiVersion": template.api_version,
+            "kind": template.kind,
             "metadata": managed_metadata(
                 template.name,
                 tenant.name,
@@ -233,6 +235,7 @@ def template_instances(tenant: Tenant, ns: TenantNamespace, owner: OwnerRef | No
 def tenant_objects(tenant: Tenant, policy: ClusterPolicy, owner: OwnerRef | None) -> list[dict[str, Any]]:
     """Every object of `tenant`, namespaces first so the namespaced ones have somewhere to go."""
     objects = [namespace(tenant, ns, policy, owner) for ns in tenant.namespaces]
+    objects += read_access(tenant, owner)
     for ns in tenant.namespaces:
         objects += template_instances(tenant, ns, owner)
         objects += role_bindings(tenant, ns, policy, owner)

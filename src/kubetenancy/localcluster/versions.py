@@ -14,6 +14,13 @@ KUBERNETES_VERSION = "1.36.3"
 ETCD_VERSION = "3.6.16"
 HELM_VERSION = "3.22.0"
 """Helm 3's newest release; its go.mod asks for Go 1.26.0, which the local toolchain satisfies."""
+COREDNS_VERSION = "1.15.0"
+"""The cluster DNS of the local nodes (its go.mod asks for Go 1.26.0)."""
+DISTRIBUTION_VERSION = "3.1.2"
+"""The OCI registry (distribution v3) that serves the local nodes' images."""
+CAPA_VERSION = "2.13.0"
+CAPI_VERSION = "1.13.4"
+"""Cluster API AWS and the Cluster API core release it requires (its go.mod), run by the CAPA e2e test."""
 
 
 def kubernetes_minor(version: str = KUBERNETES_VERSION) -> int:
