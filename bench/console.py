@@ -115,3 +115,21 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         "console_rss_mb": console_rss,
         "keycloak_start_s": starts,
     }
+
+
+def main() -> None:
+    """`python -m bench.console [--quick]`: writes bench/results/<date>-console.json."""
+    import argparse
+    import datetime
+
+    parser = argparse.ArgumentParser(prog="python -m bench.console")
+    parser.add_argument("--quick", action="store_true")
+    results = run(quick=parser.parse_args().quick)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
+    out = Path(__file__).parent / "results" / f"{stamp}-console.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
