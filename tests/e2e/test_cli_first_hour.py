@@ -36,7 +36,7 @@ def shell(script: str, path: str, **env: str) -> subprocess.CompletedProcess[str
 
 @pytest.fixture
 def dev_plane(tmp_path: Path, binaries: Binaries) -> Iterator[tuple[dict[str, str], Path]]:
-    """`kubetenancy dev up --no-operator` in a state directory of its own, and a kubectl beside kubetenancy
+    """`kubetenancy dev up --no-operator --no-node` in a state directory of its own, and a kubectl beside kubetenancy
     as `make run` links it."""
     env = {"KUBETENANCY_STATE_DIR": str(tmp_path / "state")}
     bin_dir = tmp_path / "bin"
@@ -44,7 +44,7 @@ def dev_plane(tmp_path: Path, binaries: Binaries) -> Iterator[tuple[dict[str, st
     for name in ("kubetenancy", "kubectl-tenancy"):
         (bin_dir / name).symlink_to(VENV_BIN / name)
     (bin_dir / "kubectl").symlink_to(binaries.kubectl)
-    up = shell("kubetenancy dev up --no-operator", f"{bin_dir}:{SYSTEM_PATH}", **env)
+    up = shell("kubetenancy dev up --no-operator --no-node", f"{bin_dir}:{SYSTEM_PATH}", **env)
     assert up.returncode == 0, up.stderr
     yield env, bin_dir
     shell("kubetenancy dev down", f"{bin_dir}:{SYSTEM_PATH}", **env)
