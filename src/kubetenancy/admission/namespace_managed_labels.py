@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.view import TenancyView
-from kubetenancy.api.kiosk import ACCOUNT_LABEL
 from kubetenancy.desired.pod_security import ALWAYS_PULL_LABEL
 from kubetenancy.desired.tenant import POLICY_LABEL
 from kubetenancy.frontdoors.claims import namespace_owner
+from kubetenancy.frontdoors.kiosk import ACCOUNT_LABEL
 
 PREFIXES = ("pod-security.kubernetes.io/",)
 LABELS = frozenset({ACCOUNT_LABEL, ALWAYS_PULL_LABEL, POLICY_LABEL})
