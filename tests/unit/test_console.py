@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from kubetenancy.api.tenantoperator import IntegrationConfigSpec
 from kubetenancy.console import admin_rbac
 from kubetenancy.console.login import _next_path
 from kubetenancy.console.oidc import LoginStart
 from kubetenancy.console.sessions import SessionStore, csrf_ok
 from kubetenancy.console.summary import members, quota_lines, show_quantity, tenant_summaries
 from kubetenancy.desired import console
+from kubetenancy.frontdoors.components import console_component
 from kubetenancy.localcluster import sso_realm
 
 
@@ -177,7 +177,7 @@ def test_admin_rbac_rows_only_for_provisioned_clusters() -> None:
 
 
 def _components(spec: dict[str, Any]) -> Any:
-    return IntegrationConfigSpec.model_validate({"components": spec}).components
+    return console_component({"components": spec})
 
 
 def test_console_objects_follow_the_integration_config() -> None:

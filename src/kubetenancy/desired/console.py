@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubetenancy.api.tenantoperator import ComponentIngress, Components
+from kubetenancy.component_model import ConsoleComponent, Route
 from kubetenancy.model import MANAGED_BY
 
 NAME = "tenant-operator-console"
@@ -42,17 +42,11 @@ def _meta(name: str, namespace: str) -> dict[str, Any]:
     return {"name": name, "namespace": namespace, "labels": {**SELECTOR, "app.kubernetes.io/name": NAME}}
 
 
-def _public_url(components: Components) -> str:
-    ingress = components.ingress
-    host = ingress and (ingress.host or (ingress.console and ingress.console.host))
-    return f"https://{host}" if host else f"http://{NAME}"
-
-
-def _deployment(components: Components, namespace: str, image: str) -> Object:
+def _deployment(component: ConsoleComponent, namespace: str, image: str) -> Object:
     args = [
         "console", "run", "--addr=0.0.0.0", f"--port={PORT}", "--plain-http",
         "--api-server=https://kubernetes.default.svc", "--api-ca-file=/etc/kubetenancy/kube/ca.crt",
-        f"--public-url={_public_url(components)}", "--oidc-dir=/etc/kubetenancy/oidc",
+        f"--public-url={component.public_url or f'http://{NAME}'}", "--oidc-dir=/etc/kubetenancy/oidc",
     ]  # fmt: skip
     probe = {"httpGet": {"path": "/healthz", "port": PORT}}
     container = {
@@ -102,9 +96,7 @@ def _deployment(components: Components, namespace: str, image: str) -> Object:
     }
 
 
-def _ingress(
-    name: str, namespace: str, where: ComponentIngress, service: str, port: int | str, cls: str | None
-) -> Object:
+def _ingress(name: str, namespace: str, where: Route, service: str, port: int | str, cls: str | None) -> Object:
     spec: dict[str, Any] = {
         "rules": [
             {
@@ -128,33 +120,27 @@ def _ingress(
     }
     if cls:
         spec["ingressClassName"] = cls
-    if where.tls_secret_name:
-        spec["tls"] = [{"hosts": [where.host], "secretName": where.tls_secret_name}]
+    if where.tls_secret:
+        spec["tls"] = [{"hosts": [where.host], "secretName": where.tls_secret}]
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": _meta(name, namespace), "spec": spec}
 
 
-def ingresses(components: Components, namespace: str) -> list[Object]:
-    ingress = components.ingress
-    if ingress is None:
-        return []
-    console_host = ingress.console if ingress.console and ingress.console.host else None
-    if console_host is None and ingress.host:
-        console_host = ComponentIngress(host=ingress.host, tls_secret_name=ingress.tls_secret_name)
-    wanted: list[tuple[str, ComponentIngress | None, str, int | str]] = [
-        (NAME, console_host, NAME, 80),
-        (GATEWAY, ingress.gateway, NAME, 80),
-        (KEYCLOAK, ingress.keycloak, KEYCLOAK, "https"),
+def ingresses(component: ConsoleComponent, namespace: str) -> list[Object]:
+    wanted: list[tuple[str, Route | None, str, int | str]] = [
+        (NAME, component.console, NAME, 80),
+        (GATEWAY, component.gateway, NAME, 80),
+        (KEYCLOAK, component.keycloak, KEYCLOAK, "https"),
     ]
     return [
-        _ingress(name, namespace, where, service, port, ingress.ingress_class_name)
+        _ingress(name, namespace, where, service, port, component.ingress_class)
         for name, where, service, port in wanted
-        if where is not None and where.host
+        if where is not None
     ]
 
 
-def console_objects(components: Components | None, namespace: str, image: str = IMAGE) -> list[Object]:
+def console_objects(component: ConsoleComponent | None, namespace: str, image: str = IMAGE) -> list[Object]:
     """Everything the console needs when enabled; nothing when not (the applier then prunes it)."""
-    if components is None or not components.console:
+    if component is None:
         return []
     service = {
         "apiVersion": "v1",
@@ -171,4 +157,4 @@ def console_objects(components: Components | None, namespace: str, image: str = 
         "metadata": _meta(NAME, namespace),
         "automountServiceAccountToken": False,
     }
-    return [account, _deployment(components, namespace, image), service, *ingresses(components, namespace)]
+    return [account, _deployment(component, namespace, image), service, *ingresses(component, namespace)]

@@ -13,8 +13,8 @@ from typing import Any
 
 import kopf
 
-from kubetenancy.api.tenantoperator import IntegrationConfigSpec
 from kubetenancy.desired import console
+from kubetenancy.frontdoors.components import console_component
 from kubetenancy.k8s import Kube, applier
 from kubetenancy.operator.config import OperatorConfig
 
@@ -24,8 +24,7 @@ log = logging.getLogger(__name__)
 
 async def sync_console(kube: Kube, namespace: str, spec: dict[str, Any] | None) -> int:
     """Apply what the spec asks for (nothing when absent or disabled); returns how many objects are wanted."""
-    components = IntegrationConfigSpec.model_validate(spec).components if spec is not None else None
-    objects = console.console_objects(components, namespace)
+    objects = console.console_objects(console_component(spec), namespace)
     await applier.sync_selected(kube, objects, console.SELECTOR, console.KINDS)
     return len(objects)
 
