@@ -73,7 +73,7 @@ def sso_login(page: Page, url: str, site: Site, user: str) -> None:
     page.fill("#username", user)
     page.fill("#password", site.passwords[user])
     page.click("#kc-login")
-    page.wait_for_url(f"{url}/")
+    page.wait_for_url(f"{url}/", timeout=90_000)
     expect(page.locator(".who")).to_have_text(user)
 
 
@@ -220,7 +220,7 @@ def test_logout_ends_the_session_and_its_cookie_is_worthless(
     assert cookie["sameSite"] == "Lax"
     assert page.evaluate("document.cookie") == ""  # nothing for the page's JavaScript
     page.click("#logout")
-    expect(page.locator("#logged-out")).to_be_visible()
+    expect(page.locator("#logged-out")).to_be_visible(timeout=30_000)  # through the provider's logout
     shoot(page, "logged-out")
     context.add_cookies([{**cookie}])  # the old session's cookie, replayed
     page.goto(f"{console_url}/")
@@ -291,7 +291,7 @@ def test_token_login_and_session_expiry(
         page.click("summary")
         page.fill("input[name=token]", control_plane.tokens["falcon@nordmart.com"])
         page.click("#token-login")
-        page.wait_for_url(f"{url}/")
+        page.wait_for_url(f"{url}/", timeout=90_000)
         expect(page.locator('#my-tenants [data-tenant="logistics"]')).to_be_visible()
         assert control_plane.tokens["falcon@nordmart.com"] not in page.content()
         shoot(page, "token-login-dashboard")
