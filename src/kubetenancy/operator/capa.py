@@ -9,36 +9,27 @@ here writes CAPA's objects or their status. Where CAPA is not installed the hand
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import kopf
 
-from kubetenancy.admission import Decision, Request
-from kubetenancy.api.capa import CONSUMER_KINDS, IDENTITY_KINDS
-from kubetenancy.api.sveltos import CAPI_CLUSTER_V1BETA1
+from kubetenancy.admission.decision import Missing
 from kubetenancy.cloud.identity_index import ClusterKey, IdentityIndex, cluster_key
 from kubetenancy.desired.capa_crds import serve_v1beta1
-from kubetenancy.frontdoors.capa import (
-    CAPI_GROUP,
-    capi_cluster_refs,
-    cluster_from_cr,
-    identity_from_cr,
-    is_consumer,
-)
+from kubetenancy.frontdoors.capa import capi_cluster_refs
+from kubetenancy.frontdoors.table import CAPA_CLUSTERS, CAPA_IDENTITIES, CAPI_CLUSTER, door_of
 from kubetenancy.k8s import ApiError, Kube, register_custom_resource
 from kubetenancy.k8s.crds import CRD_API
 from kubetenancy.k8s.events import post_event
-from kubetenancy.operator.admission_server import Handler
+from kubetenancy.operator.admission_server import Confirm
 from kubetenancy.operator.multicluster import Coalesced
+from kubetenancy.operator.webhook_registration import WebhookRegistration
 
 log = logging.getLogger(__name__)
-CAPA_CRDS = frozenset(k.crd_name for k in IDENTITY_KINDS)
-CONSUMERS_BY_KIND = {k.kind: k for k in CONSUMER_KINDS}
+CAPA_CRDS = frozenset(d.served.crd_name for d in CAPA_IDENTITIES)
 
-for _kind in (*IDENTITY_KINDS, *CONSUMER_KINDS):
+for _kind in [d.served for d in CAPA_IDENTITIES] + [d.served for d in CAPA_CLUSTERS]:
     register_custom_resource(_kind.group, _kind.version, _kind.kind, _kind.plural, namespaced=_kind.namespaced)
 
 
@@ -101,51 +92,49 @@ async def load(kube: Kube, index: IdentityIndex) -> dict[ClusterKey, dict[str, A
     complete chains (watch events then keep it current); return the CAPA objects read."""
     for namespace in await kube.list("v1", "Namespace"):
         index.namespace_seen(namespace["metadata"]["name"], namespace["metadata"].get("labels") or {}, deleted=False)
-    for kind in IDENTITY_KINDS:
-        for obj in await kube.list(kind.api_version, kind.kind):
-            index.put_identity(identity_from_cr({**obj, "kind": kind.kind}))
+    for identity_door in CAPA_IDENTITIES:
+        for obj in await kube.list(identity_door.served.api_version, identity_door.served.kind):
+            index.put_identity(identity_door.read(obj))
     objects: dict[ClusterKey, dict[str, Any]] = {}
-    for kind in CONSUMER_KINDS:
+    for door in CAPA_CLUSTERS:
+        kind = door.served
         if await kube.get(CRD_API, "CustomResourceDefinition", kind.crd_name) is None:
             continue  # the ROSA kinds are optional parts of CAPA
         for listed in await kube.list(kind.api_version, kind.kind):
             obj = {**listed, "apiVersion": kind.api_version, "kind": kind.kind}  # list items may omit them
-            cluster = cluster_from_cr(obj)
+            cluster = door.read(obj)
             index.put_cluster(cluster)
             objects[cluster_key(cluster)] = _involved(obj)
     return objects
 
 
-def confirming(kube: Kube, index: IdentityIndex, check: Handler) -> Handler:
-    """The capa-clusters webhook, which first reads what a request links to if the index has not seen it
-    yet (a Cluster and its CAPA objects are usually applied together, a moment apart)."""
+def capa_links(kube: Kube, index: IdentityIndex) -> Confirm:
+    """Reads what a CAPA request links to when the index has not seen it yet (a Cluster and its CAPA
+    objects are usually applied together, a moment apart) into the index; False for other kinds."""
 
-    async def handle(request: Request) -> Decision:
-        with contextlib.suppress(ApiError):  # what cannot be read is judged from the index alone
-            await _read_links(request)
-        return await check(request)
-
-    async def _read_links(request: Request) -> None:
-        namespace = request.namespace or ""
-        if request.group == CAPI_GROUP and request.kind == "Cluster":
-            for kind, name in capi_cluster_refs(request.obj):
-                served = CONSUMERS_BY_KIND.get(kind)
-                if served and (kind, namespace, name) not in index.clusters:
-                    found = await kube.get(served.api_version, kind, name, namespace)
-                    if found is not None:
-                        index.put_cluster(cluster_from_cr({**found, "kind": kind}))
-        elif is_consumer(request.group, request.kind) and namespace:
-            key = (request.kind, namespace, request.name)
-            if key not in index.capi_names and key not in index.clusters:
-                for capi in await kube.list(CAPI_CLUSTER_V1BETA1.api_version, "Cluster", namespace=namespace):
+    async def confirm(missing: Missing) -> bool:
+        try:
+            if (missing.api_version, missing.kind) == (CAPI_CLUSTER.served.api_version, CAPI_CLUSTER.served.kind):
+                for capi in await kube.list(missing.api_version, missing.kind, namespace=missing.namespace):
                     meta = capi["metadata"]
-                    index.capi_cluster_seen(namespace, meta["name"], capi_cluster_refs(capi), deleted=False)
+                    index.capi_cluster_seen(meta["namespace"], meta["name"], capi_cluster_refs(capi), deleted=False)
+                return True
+            door = door_of(missing.api_version, missing.kind)
+            if door not in CAPA_CLUSTERS or missing.name is None:
+                return False
+            found = await kube.get(missing.api_version, missing.kind, missing.name, missing.namespace)
+        except ApiError:  # what cannot be read is judged from the index alone
+            return False
+        if found is None:
+            return False
+        index.put_cluster(door.read(found))
+        return True
 
-    return handle
+    return confirm
 
 
 def register_capa_handlers(
-    registry: kopf.OperatorRegistry, kube: Kube, index: IdentityIndex, apply_webhooks: Callable[[], Awaitable[None]]
+    registry: kopf.OperatorRegistry, kube: Kube, index: IdentityIndex, registration: WebhookRegistration
 ) -> None:
     reporter = IdentityReporter(kube, index)
 
@@ -156,24 +145,24 @@ def register_capa_handlers(
             reporter.objects.update(await load(kube, index))
             reporter.passes.request()
 
-    for kind in IDENTITY_KINDS:
+    for identity_door in CAPA_IDENTITIES:
 
-        @kopf.on.event(kind.group, kind.plural, registry=registry)
+        @kopf.on.event(identity_door.served.group, identity_door.served.plural, registry=registry, param=identity_door)
         async def identity_changed(**kwargs: Any) -> None:
             body = dict(kwargs["body"])
-            identity = identity_from_cr(body)
+            identity = kwargs["param"].read(body)
             if kwargs["type"] == "DELETED":
                 index.remove_identity(identity.key)
             else:
                 index.put_identity(identity)
             reporter.passes.request()
 
-    for kind in CONSUMER_KINDS:
+    for door in CAPA_CLUSTERS:
 
-        @kopf.on.event(kind.group, kind.plural, registry=registry)
+        @kopf.on.event(door.served.group, door.served.plural, registry=registry, param=door)
         async def consumer_changed(**kwargs: Any) -> None:
             body = dict(kwargs["body"])
-            cluster = cluster_from_cr(body)
+            cluster = kwargs["param"].read(body)
             if kwargs["type"] == "DELETED":
                 index.remove_cluster(cluster_key(cluster))
                 reporter.objects.pop(cluster_key(cluster), None)
@@ -182,7 +171,7 @@ def register_capa_handlers(
                 reporter.objects[cluster_key(cluster)] = _involved(body)
             reporter.passes.request()
 
-    @kopf.on.event(CAPI_GROUP, "clusters", registry=registry)
+    @kopf.on.event(CAPI_CLUSTER.served.group, CAPI_CLUSTER.served.plural, registry=registry)
     async def capi_cluster_changed(**kwargs: Any) -> None:
         refs = capi_cluster_refs(kwargs["body"])
         index.capi_cluster_seen(kwargs["namespace"], kwargs["name"], refs, deleted=kwargs["type"] == "DELETED")
@@ -199,7 +188,7 @@ def register_capa_handlers(
     @kopf.on.event("apiextensions.k8s.io", "v1", "customresourcedefinitions", when=is_capa_crd, registry=registry)
     async def capa_installed(**kwargs: Any) -> None:
         log.info("CAPA CRD %s %s: registering webhooks again", kwargs["name"], kwargs["type"])
-        await apply_webhooks()
+        await registration.crds_changed()
         if kwargs["type"] != "DELETED":
             await serve_v1beta1_identities(kube)
 
