@@ -119,6 +119,7 @@ def spawn(
     name: str,
     argv: Sequence[str | Path],
     log: Path,
+    env: dict[str, str] | None = None,
     *,
     netns: str | None = None,
     cgroup: str | None = None,
@@ -141,6 +142,7 @@ def spawn(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=env,
             preexec_fn=enter if netns or cgroup else None,
         )
     return Process(name, popen.pid, command[0], str(log), command, netns, cgroup)
