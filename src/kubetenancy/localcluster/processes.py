@@ -123,6 +123,7 @@ def spawn(
     *,
     netns: str | None = None,
     cgroup: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Process:
     """Start `argv` detached in its own session (in `netns` and `cgroup` if given); stdout and stderr go
     to `log`, which is appended to (a restarted component keeps its earlier lines)."""
@@ -144,6 +145,7 @@ def spawn(
             start_new_session=True,
             env=env,
             preexec_fn=enter if netns or cgroup else None,
+            env=env,
         )
     return Process(name, popen.pid, command[0], str(log), command, netns, cgroup)
 
