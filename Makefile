@@ -58,9 +58,10 @@ bench: $(INSTALLED)
 bench-quick: $(INSTALLED)
 	$(BIN)/python -m bench --quick
 
-## crds: regenerate deploy/crds from the typed API models
+## crds: regenerate deploy/crds and the Helm chart's crds/ from the typed API models
 crds: $(INSTALLED)
 	$(BIN)/kubetenancy manifests crds --out deploy/crds
+	$(BIN)/kubetenancy manifests crds --out deploy/chart/kubetenancy/crds
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -173,6 +173,13 @@ def _existing_plane(clusters: int, node: bool, fresh: bool) -> ControlPlane | No
     if fresh:
         plane.stop()
         return None
+    if not plane.running() and not all(p.argv for p in plane.processes):
+        console.print(
+            f"[red]error:[/] the plane in {plane.state_dir} was made by an older kubetenancy, which did not record "
+            "how to restart its components: start a new one with `kubetenancy dev up --fresh` (its data is discarded)",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
     if len(plane.clusters) != clusters or bool(plane.networks) != node:
         has = f"{len(plane.clusters)} cluster(s) {'with' if plane.networks else 'without'} nodes"
         console.print(

@@ -142,8 +142,8 @@ def spawn(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=enter if netns or cgroup else None,
             env=env,
+            preexec_fn=enter if netns or cgroup else None,
         )
     return Process(name, popen.pid, command[0], str(log), command, netns, cgroup)
 
