@@ -17,6 +17,9 @@ $(INSTALLED): pyproject.toml
 ## run: local control plane (built on first use) + operator + the examples applied
 run: $(INSTALLED)
 	$(BIN)/kubetenancy dev up $(addprefix --apply ,$(EXAMPLES))
+	@# The kubectl matching the cluster (built when the one on PATH is too far away) beside kubetenancy.
+	@ln -sf "$$($(BIN)/python -c 'from kubetenancy.localcluster.gobuild import ensure_binaries; print(ensure_binaries().kubectl)')" $(BIN)/kubectl
+	@echo '  source .venv/bin/activate      # kubetenancy, kubectl tenancy and a matching kubectl on your PATH'
 
 ## down: stop the local control plane started by `make run`
 down: $(INSTALLED)

@@ -40,6 +40,8 @@ class TenantNamespace:
     """Set for a private sandbox: only this user gets access."""
     held: bool = False
     """Members get no access yet: the namespace is new and its templates are not all deployed."""
+    pod_security: str | None = None
+    """The Pod Security level the namespace carries now (None: not seen yet); the operator never lowers it."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,9 @@ class ClusterPolicy:
     disable_node_port_services: bool = False
     disable_host_ports: bool = False
     pod_security: str = "baseline"
+    """The Pod Security level every tenant namespace has at least (IntegrationConfig)."""
+    always_pull_images: bool = False
+    """Every container of a tenant pod gets imagePullPolicy: Always at admission."""
 
     def roles_for(self, tier: Tier, namespace_labels: Mapping[str, str]) -> tuple[str, ...]:
         for custom in self.custom_roles:

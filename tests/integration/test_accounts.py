@@ -11,7 +11,7 @@ from kubetenancy.k8s import ApiError, Identity, Kube
 from kubetenancy.k8s.passthrough import Passthrough
 from kubetenancy.localcluster.controlplane import Cluster
 from tests.conftest import AggregatedServer
-from tests.support.kiosk import account_namespace, make_account, subjects
+from tests.support.kiosk import account_namespace, let_create_spaces, make_account, subjects
 from tests.support.tenants import make_quota, make_tenant
 from tests.support.waiting import eventually
 
@@ -65,6 +65,11 @@ async def test_users_see_only_their_accounts_and_cannot_write_them(
     names = {item["metadata"]["name"] for item in listing["items"]}
     assert "seen-by-alice" in names
     assert "seen-by-bob" not in names
+    # RBAC lets a member get only their own account by name; someone who may get every account (Kiosk's
+    # kiosk-edit) still does not learn of others' from the aggregated API.
+    code, hidden = await raw.request("GET", f"{ACCOUNTS}/seen-by-bob", identity=Identity("carol-accounts"))
+    assert code == 403, hidden
+    await let_create_spaces(admin, "alice")
     code, hidden = await raw.request("GET", f"{ACCOUNTS}/seen-by-bob", identity=Identity("alice"))
     assert (code, hidden["message"]) == (404, 'accounts.tenancy.kiosk.sh "seen-by-bob" not found')
     code, everyone = await raw.request("GET", ACCOUNTS)

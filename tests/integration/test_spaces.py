@@ -117,6 +117,17 @@ async def test_a_watch_from_a_recent_list_gets_exactly_what_changed_since(
     await make_account(admin, "since-bob", "bob")
     for name in ("since-kept", "since-moved", "since-deleted"):
         await account_namespace(admin, name, "since-alice")
+
+    async def settled() -> bool:
+        """The operator has labelled them all (its later writes would be changes after alice's list)."""
+        for name in ("since-kept", "since-moved", "since-deleted"):
+            namespace = await admin.get("v1", "Namespace", name)
+            if "pod-security.kubernetes.io/enforce" not in ((namespace or {}).get("metadata") or {}).get("labels", {}):
+                return False
+        role = await admin.get("rbac.authorization.k8s.io/v1", "ClusterRole", "kubetenancy-since-alice-members")
+        return role is not None and "since-kept" in str(role.get("rules"))
+
+    await eventually(settled)
     alice = as_user("alice")
     listed, version = await names_listed(alice)
     assert {"since-kept", "since-moved", "since-deleted"} <= listed

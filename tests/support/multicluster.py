@@ -7,7 +7,6 @@ kubeconfig copied from elsewhere has them) next to a SveltosCluster or Cluster o
 
 from __future__ import annotations
 
-import base64
 import subprocess
 import tarfile
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +19,7 @@ from aiohttp import web
 
 from kubetenancy.k8s import ApiError, Kube
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane
+from kubetenancy.multicluster.registration import registration, self_contained
 from tests.support.waiting import eventually
 
 LIB = "lib.projectsveltos.io/v1beta1"
@@ -30,18 +30,7 @@ RBAC = "rbac.authorization.k8s.io/v1"
 
 def inline_kubeconfig(path: Path) -> dict[str, Any]:
     """The kubeconfig at `path` with its certificate files inlined as *-data."""
-    config: dict[str, Any] = yaml.safe_load(path.read_text())
-    for entry, fields in (("clusters", ("certificate-authority",)), ("users", ("client-certificate", "client-key"))):
-        for item in config.get(entry) or []:
-            inner = item["cluster" if entry == "clusters" else "user"]
-            for field in fields:
-                if field in inner:
-                    inner[f"{field}-data"] = base64.b64encode(Path(inner.pop(field)).read_bytes()).decode()
-    return config
-
-
-def encoded(config: dict[str, Any]) -> str:
-    return base64.b64encode(yaml.safe_dump(config).encode()).decode()
+    return self_contained(yaml.safe_load(path.read_text()), lambda name: Path(name).read_bytes())
 
 
 async def ensure_namespace(admin: Kube, name: str) -> None:
@@ -51,22 +40,16 @@ async def ensure_namespace(admin: Kube, name: str) -> None:
 async def register_sveltos_cluster(
     admin: Kube, namespace: str, name: str, kubeconfig: dict[str, Any], labels: dict[str, str], **spec: Any
 ) -> None:
-    await ensure_namespace(admin, namespace)
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{name}-sveltos-kubeconfig"}}
-    secret["metadata"]["namespace"] = namespace
-    await admin.apply({**secret, "data": {"kubeconfig": encoded(kubeconfig)}})
-    meta = {"name": name, "namespace": namespace, "labels": labels}
-    await admin.apply({"apiVersion": LIB, "kind": "SveltosCluster", "metadata": meta, "spec": spec})
+    *objects, cluster = registration("SveltosCluster", namespace, name, kubeconfig, labels)
+    for obj in [*objects, {**cluster, "spec": spec}]:
+        await admin.apply(obj)
 
 
 async def register_capi_cluster(
     admin: Kube, namespace: str, name: str, kubeconfig: dict[str, Any], labels: dict[str, str]
 ) -> None:
-    await ensure_namespace(admin, namespace)
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{name}-kubeconfig", "namespace": namespace}}
-    await admin.apply({**secret, "data": {"value": encoded(kubeconfig)}})
-    meta = {"name": name, "namespace": namespace, "labels": labels}
-    await admin.apply({"apiVersion": CAPI, "kind": "Cluster", "metadata": meta, "spec": {}})
+    for obj in registration("Cluster", namespace, name, kubeconfig, labels):
+        await admin.apply(obj)
 
 
 def cluster_ref(kind: str, namespace: str, name: str) -> dict[str, str]:

@@ -43,7 +43,7 @@ def test_seed_tenant() -> None:
     ]
     assert bindings[0]["metadata"]["ownerReferences"][0]["uid"] == "uid-1"
     assert [o["kind"] for o in items].count("ResourceQuota") == 2
-    creators = by_kind(items, "ClusterRoleBinding")
+    creators = [b for b in by_kind(items, "ClusterRoleBinding") if b["metadata"]["name"].endswith("-creators")]
     assert creators[0]["roleRef"]["name"] == "kubetenancy-namespace-creator"
     assert creators[0]["subjects"] == [
         {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "falcon@nordmart.com"}
@@ -96,3 +96,60 @@ def test_content_hash_is_stable_and_sensitive() -> None:
     spec = {"namespaces": {"withTenantPrefix": ["dev"]}}
     assert content_hash(objects(spec)) == content_hash(objects(spec))
     assert content_hash(objects(spec)) != content_hash(objects({"namespaces": {"withTenantPrefix": ["dev", "x"]}}))
+
+
+def test_members_read_their_namespaces_tenant_and_classes_by_name() -> None:
+    items = objects(
+        {
+            "namespaces": {"withTenantPrefix": ["dev", "build"], "sandboxes": {"enabled": True, "private": True}},
+            "accessControl": {"owners": {"users": ["falcon@nordmart.com"]}, "viewers": {"groups": ["ops"]}},
+            "storageClasses": {"allowed": ["fast", ""]},
+            "ingressClasses": {"allowed": []},
+        }
+    )
+    roles = {r["metadata"]["name"]: r for r in by_kind(items, "ClusterRole")}
+    members = roles["kubetenancy-logistics-members"]
+    assert members["metadata"]["ownerReferences"][0]["uid"] == "uid-1"
+    rules = {(r["apiGroups"][0], r["resources"][0]): r for r in members["rules"]}
+    assert all(r["verbs"] == ["get"] for r in members["rules"]), "by name, never list or write"
+    shared = ["logistics-build", "logistics-dev"]
+    assert rules[("", "namespaces")]["resourceNames"] == shared
+    assert rules[("tenancy.kiosk.sh", "spaces")]["resourceNames"] == shared
+    assert rules[("tenantoperator.stakater.com", "tenants")]["resourceNames"] == ["logistics"]
+    assert rules[("storage.k8s.io", "storageclasses")]["resourceNames"] == ["fast"]
+    assert ("networking.k8s.io", "ingressclasses") not in rules, "all allowed: nothing of the cluster is granted"
+    owners = roles["kubetenancy-logistics-namespace-owners"]["rules"]
+    assert owners == [
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["patch", "update"], "resourceNames": shared}
+    ]
+    bindings = {b["metadata"]["name"]: b for b in by_kind(items, "ClusterRoleBinding")}
+    assert [s["name"] for s in bindings["kubetenancy-logistics-namespace-owners"]["subjects"]] == [
+        "falcon@nordmart.com"
+    ]
+    assert [s["name"] for s in bindings["kubetenancy-logistics-members"]["subjects"]] == ["falcon@nordmart.com", "ops"]
+    # The private sandbox is readable by its user only.
+    sandbox = "logistics-falcon-nordmart-com-sandbox"
+    assert sandbox not in rules[("", "namespaces")]["resourceNames"]
+    own = roles[f"kubetenancy-{sandbox}-owner"]
+    assert {tuple(r["verbs"]) for r in own["rules"]} == {("get",), ("patch", "update")}
+    assert all(r["resourceNames"] == [sandbox] for r in own["rules"])
+    assert bindings[f"kubetenancy-{sandbox}-owner"]["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "falcon@nordmart.com"}
+    ]
+
+
+def test_a_kiosk_accounts_users_read_its_account_views() -> None:
+    from kubetenancy.desired.tenant_access import read_access
+    from kubetenancy.frontdoors.kiosk import account_from_cr
+    from kubetenancy.model import TenantNamespace
+
+    account = account_from_cr("node-account", {"subjects": [{"kind": "User", "name": "dev"}]}, None)
+    account = account.__class__(**{**account.__dict__, "namespaces": (TenantNamespace("node-space"),)})
+    owner = OwnerRef("config.kiosk.sh/v1alpha1", "Account", "node-account", "uid-2")
+    role = read_access(account, owner)[0]
+    assert {(r["apiGroups"][0], r["resources"][0], r["resourceNames"][0]) for r in role["rules"]} == {
+        ("", "namespaces", "node-space"),
+        ("tenancy.kiosk.sh", "spaces", "node-space"),
+        ("config.kiosk.sh", "accounts", "node-account"),
+        ("tenancy.kiosk.sh", "accounts", "node-account"),
+    }

@@ -104,3 +104,20 @@ async def test_settling_releases_reservations_and_backs_them_up() -> None:
     # Recounts by the quota controller are recorded, never refused; decreases always pass.
     assert (await ledger.settle(status_update("t-b", "1", "3", user="system:serviceaccount:kube-system:rq"))).allowed
     assert (await ledger.settle(status_update("t-b", "3", "0"))).allowed
+
+
+async def test_configmap_refusals_say_that_kube_root_ca_counts() -> None:
+    ledger = ledger_with_tenant({"configmaps": "10", "pods": "1"})
+    ledger.recorded["t"]["t-a"] = {"configmaps": Fraction(5)}
+    ledger.recorded["t"]["t-b"] = {"configmaps": Fraction(5)}
+    obj = {"metadata": {"name": "c", "namespace": "t-a"}, "data": {}}
+    create = Request(
+        operation="CREATE", kind="ConfigMap", group="", name="c", namespace="t-a", user="u", groups=(),
+        obj=obj, resource="configmaps",
+    )  # fmt: skip
+    refused = await ledger.reserve(create)
+    assert "used: configmaps=10" in refused.message
+    assert "kube-root-ca.crt Kubernetes puts in each of the tenant's namespaces (2 of them" in refused.message
+    # Other resources are not explained that way.
+    ledger.recorded["t"]["t-a"] = {"pods": Fraction(1)}
+    assert "kube-root-ca.crt" not in (await ledger.reserve(create_pod("t-a"))).message

@@ -87,7 +87,7 @@ def test_other_users_may_leave_the_labels_as_they_are() -> None:
 
 
 async def test_cluster_admins_are_not_stamped_and_patches_are_sent_as_json_patch() -> None:
-    (webhook,) = [r for r in registry("multi-tenant-operator") if r.spec.mutating]
+    (webhook,) = [r for r in registry("multi-tenant-operator") if r.spec.name == "tenant-admin-labels.kubetenancy.dev"]
     handle = rules_handler(webhook, TenancyView())
     admin = request("admin", {NAME: "foo", NAMESPACE: "default"}, groups=("system:masters",))
     assert await handle(admin) == Decision.allow()
@@ -105,8 +105,10 @@ def test_the_mutating_webhook_has_its_own_configuration_and_fails_closed() -> No
     assert validating["kind"] == "ValidatingWebhookConfiguration"
     assert "tenant-admin-labels.kubetenancy.dev" not in {w["name"] for w in validating["webhooks"]}
     assert mutating["kind"] == "MutatingWebhookConfiguration"
-    (webhook,) = mutating["webhooks"]
+    webhook, pulls = mutating["webhooks"]
     assert webhook["name"] == "tenant-admin-labels.kubetenancy.dev"
+    assert pulls["name"] == "always-pull-images.kubetenancy.dev"
+    assert pulls["namespaceSelector"] == {"matchLabels": {"kubetenancy.dev/always-pull-images": "true"}}
     assert webhook["failurePolicy"] == "Fail"
     assert webhook["reinvocationPolicy"] == "Never"
     assert webhook["rules"][0]["resources"] == ["clusterprofiles"]

@@ -14,11 +14,14 @@ from kubetenancy.admission.capa_namespace_labels import identity_labels_are_prot
 from kubetenancy.admission.classes_and_hosts import uses_allowed_classes_and_hosts
 from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.managed_objects import managed_objects_are_read_only
+from kubetenancy.admission.namespace_managed_labels import managed_labels_unchanged
 from kubetenancy.admission.namespace_tenancy import namespace_stays_in_tenant
 from kubetenancy.admission.quota_in_use import quota_not_in_use
 from kubetenancy.admission.tenant_admin_labels import stamp_tenant_admin
 from kubetenancy.admission.tenant_name_unique import tenant_name_must_be_free
+from kubetenancy.admission.tenant_namespace_names import namespace_names_must_be_valid
 from kubetenancy.admission.tenant_namespaces_unclaimed import namespaces_must_be_free
+from kubetenancy.admission.tenant_pod_security import always_pull_images, pod_security_not_looser
 from kubetenancy.admission.tenant_quota_exists import quota_must_exist
 from kubetenancy.admission.typed_spec import validate_spec
 from kubetenancy.admission.view import TenancyView
@@ -29,6 +32,7 @@ from kubetenancy.api.crd import ServedKind
 from kubetenancy.api.kiosk import ACCOUNT_QUOTA_V1ALPHA1, ACCOUNT_V1ALPHA1
 from kubetenancy.api.sveltos import CLUSTER_PROFILE_V1BETA1, ROLE_REQUEST_V1BETA1, SVELTOS_CLUSTER_V1BETA1
 from kubetenancy.api.tenantoperator import INTEGRATION_CONFIG_V1BETA1, QUOTA_V1BETA1, TENANT_V1BETA3
+from kubetenancy.desired.pod_security import ALWAYS_PULL_LABEL
 from kubetenancy.desired.tenant import POLICY_LABEL
 from kubetenancy.desired.webhooks import (
     MANAGED_OBJECTS,
@@ -86,7 +90,14 @@ def registry(operator_namespace: str) -> list[Registered]:
                 rules=(_served(TENANT_V1BETA3, WRITE),),
                 why="only Tenants depend on it; a Tenant without its Quota or with another's namespaces is unsafe",
             ),
-            (_typed(TENANT_V1BETA3), tenant_name_must_be_free, quota_must_exist, namespaces_must_be_free),
+            (
+                _typed(TENANT_V1BETA3),
+                namespace_names_must_be_valid,
+                pod_security_not_looser,
+                tenant_name_must_be_free,
+                quota_must_exist,
+                namespaces_must_be_free,
+            ),
         ),
         Registered(
             crd(
@@ -95,7 +106,7 @@ def registry(operator_namespace: str) -> list[Registered]:
                 rules=(_served(ACCOUNT_V1ALPHA1, WRITE),),
                 why="only Accounts depend on it; an Account named like a Tenant would claim its namespaces",
             ),
-            (_typed(ACCOUNT_V1ALPHA1), tenant_name_must_be_free),
+            (_typed(ACCOUNT_V1ALPHA1), pod_security_not_looser, tenant_name_must_be_free),
         ),
         Registered(
             crd(
@@ -168,7 +179,7 @@ def registry(operator_namespace: str) -> list[Registered]:
                 "held to their tenants (MTO makes the same trade-off)",
                 object_selector=not_system_namespaces(operator_namespace),
             ),
-            (namespace_stays_in_tenant, identity_labels_are_protected),
+            (namespace_stays_in_tenant, managed_labels_unchanged, identity_labels_are_protected),
         ),
         Registered(
             crd(
@@ -228,6 +239,20 @@ def registry(operator_namespace: str) -> list[Registered]:
                 namespace_selector=POLICY_NAMESPACES,
             ),
             (workload_follows_tenant_policy, uses_allowed_classes_and_hosts),
+        ),
+        Registered(
+            WebhookSpec(
+                name="always-pull-images.kubetenancy.dev",
+                path="/mutate/pods",
+                rules=(rule("", "v1", ["pods"], ["CREATE"]),),
+                failure_policy="Fail",
+                why="a default that fails open is no guarantee; only namespaces of tenants while the "
+                "IntegrationConfig asks for it are selected",
+                namespace_selector={"matchLabels": {ALWAYS_PULL_LABEL: "true"}},
+                bypassable=False,
+                mutating=True,
+            ),
+            (always_pull_images,),
         ),
         Registered(
             WebhookSpec(

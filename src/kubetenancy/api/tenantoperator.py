@@ -267,8 +267,29 @@ class NetworkPolicies(ApiModel):
     disable_host_ports: bool = Field(False, description="Refuse containers with hostPort.")
 
 
+PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
+
+
+class PodSecurity(ApiModel):
+    level: PodSecurityLevel = Field(
+        "baseline",
+        description="The Pod Security Standard enforced in every tenant namespace (its "
+        "pod-security.kubernetes.io/enforce label). A tenant's namespace metadata may ask for a stricter level, "
+        "never a looser one, and the operator never lowers a level someone set stricter (kubetenancy's extension).",
+    )
+
+
 class TenantPolicies(ApiModel):
     network: NetworkPolicies | None = Field(None, description="Network rules of tenant namespaces.")
+    pod_security: PodSecurity | None = Field(
+        None, description="The Pod Security level of tenant namespaces (default baseline; kubetenancy's extension)."
+    )
+    always_pull_images: bool = Field(
+        False,
+        description="Set imagePullPolicy: Always on every container of every pod created in a tenant namespace, as "
+        "Kubernetes' AlwaysPullImages admission plugin does, so a pod only runs an image its registry lets it pull "
+        "(kubetenancy's extension; Capsule's imagePullPolicies).",
+    )
 
 
 class IntegrationConfigSpec(ApiModel):

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kubetenancy.api.kiosk import ACCOUNT_LABEL, Space
+from kubetenancy.api.names import DNS_LABEL_MAX, dns_label_problems
 from kubetenancy.apiserver import objects
 from kubetenancy.apiserver.access import AccessReviews
 from kubetenancy.apiserver.informer import Informer
@@ -37,6 +38,8 @@ ACCOUNTS = "/apis/config.kiosk.sh/v1alpha1/accounts"
 TEMPLATE_INSTANCES = "/apis/config.kiosk.sh/v1alpha1/namespaces/{namespace}/templateinstances/{name}"
 ACCESS_SECONDS = 30.0
 WRITE_PARAMS = ("dryRun", "fieldManager")
+GENERATED_PREFIX_MAX = DNS_LABEL_MAX - 5
+"""The API server keeps this much of a generateName and adds 5 random characters."""
 
 
 class Spaces(FilteredView):
@@ -65,6 +68,7 @@ class Spaces(FilteredView):
                 'Space.tenancy.kiosk.sh "" is invalid: metadata.name: Required value: name or generateName is required'
             )
             raise ApiStatusError(status(422, "Invalid", message))
+        _check_name(metadata)
         account = await self._account_of(caller, space.spec.account, name)
         passed = {k: v for k, v in params.items() if k in WRITE_PARAMS}
         if account is None:
@@ -114,6 +118,10 @@ class Spaces(FilteredView):
         }
         namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": wanted}
         code, created = await self.api.request("POST", NAMESPACES, params=params, body=namespace)
+        if code == 409 and created.get("reason") == "AlreadyExists":
+            name = str(wanted.get("name", ""))
+            message = f'spaces.tenancy.kiosk.sh "{name}" already exists'
+            raise ApiStatusError(status(409, "AlreadyExists", message, name=name, kind="spaces"))
         if code != 201:
             raise ApiStatusError(created)
         return created
@@ -196,6 +204,20 @@ class Spaces(FilteredView):
         if code != 200:
             raise ApiStatusError(patched)
         return self.show(patched)
+
+
+def _check_name(metadata: Object) -> None:
+    """Syntax first, before membership and limits: a Space is refused for its name as a Space."""
+    field, name = ("name", str(metadata["name"])) if metadata.get("name") else ("generateName", "")
+    if field == "generateName":
+        # As the API server checks a prefix: the random suffix follows, so a trailing "-" is fine.
+        name = str(metadata["generateName"])[:GENERATED_PREFIX_MAX]
+        name = name[:-1] + "a" if name.endswith("-") else name
+    problems = dns_label_problems(name)
+    if problems:
+        written = metadata.get(field)
+        message = f'Space.tenancy.kiosk.sh "{written}" is invalid: metadata.{field}: Invalid value: "{written}": '
+        raise ApiStatusError(status(422, "Invalid", message + "; ".join(problems), name=str(written), kind="spaces"))
 
 
 def _replacing(old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, str | None]:

@@ -197,4 +197,8 @@ def kubeconfig(
     if user is not None and user not in plane.users:
         console.print(f'[red]error:[/] no test user "{user}"; known users: {", ".join(plane.users)}')
         raise typer.Exit(1)
-    typer.echo(str(selected.kubeconfig(user)))
+    path = selected.kubeconfig(user)
+    if not path.is_file():  # never print a path that would leave kubectl to fall back to another kubeconfig
+        console.print(f"[red]error:[/] {path} is missing: restart the control plane (`kubetenancy dev up`)")
+        raise typer.Exit(1)
+    typer.echo(str(path))

@@ -53,7 +53,7 @@ def admin_rbac(
 ) -> None:
     """Print CLUSTER / ADMIN / NAMESPACE / API GROUPS / RESOURCES / RESOURCE NAMES / VERBS per granted rule."""
 
-    async def collect() -> tuple[list[adminrbac.Row], dict[str, str]]:
+    async def collect() -> adminrbac.Collected:
         async with Kube(kubeconfig) as kube:
             registry = ClusterRegistry(kube, timeout=timeout, concurrency=8)
             try:
@@ -62,12 +62,15 @@ def admin_rbac(
                 await registry.close()
 
     try:
-        rows, failures = asyncio.run(collect())
+        found = asyncio.run(collect())
     except ApiError as error:
         errors.print(f"Error from server ({error.status.reason}): {error.status.message}", markup=False)
         raise typer.Exit(1) from None
-    render(rows, Console(width=100_000, highlight=False, soft_wrap=True))
-    for where, why in failures.items():
+    render(found.rows, Console(width=100_000, highlight=False, soft_wrap=True))
+    for where, why in found.failures.items():
         errors.print(f"error: could not read {where}: {why}", markup=False)
-    if failures:
+    if not found.rows:
+        # As `kubectl get` says "No resources found": an empty table is an answer, and says why.
+        errors.print(f"No rules found: {adminrbac.why_empty(found, admin=admin)}", markup=False, soft_wrap=True)
+    if found.failures:
         raise typer.Exit(1)

@@ -9,7 +9,8 @@ from kubetenancy.desired.tenant import NAMESPACE_CREATOR_ROLE, RBAC_API
 from kubetenancy.model import MANAGED_BY
 
 TENANCY_GROUP = "tenancy.kiosk.sh"
-TENANCY_VIEWERS = "kubetenancy-tenancy-viewers"
+TENANCY_LISTERS = "kubetenancy-tenancy-listers"
+"""Everyone may list and watch Spaces and Accounts (filtered per caller); `get` by name is per tenant."""
 
 
 def _cluster_role(name: str, rules: list[dict[str, Any]] | None, **extra: Any) -> dict[str, Any]:
@@ -58,13 +59,16 @@ def static_objects() -> list[dict[str, Any]]:
     return [
         _cluster_role(NAMESPACE_CREATOR_ROLE, [_rule("", ["namespaces"], ["create"])]),
         *kiosk_roles(),
+        _cluster_role(TENANCY_LISTERS, [_rule(TENANCY_GROUP, ["spaces", "accounts"], ["list", "watch"])]),
         {
-            # Everyone may list Spaces and Accounts: the aggregated API shows each caller only their own,
-            # so a user in no account sees an empty list instead of an error.
+            # Everyone may list and watch Spaces and Accounts: the aggregated API shows each caller only their
+            # own, so a user in no account sees an empty list instead of an error. `get` by name is granted
+            # per tenant for exactly its namespaces and account (desired/tenant_access.py), so `kubectl auth
+            # can-i get spaces` is "no" for a tenant, as the multi-tenancy benchmarks expect.
             "apiVersion": RBAC_API,
             "kind": "ClusterRoleBinding",
-            "metadata": {"name": TENANCY_VIEWERS, "labels": dict(MANAGED_BY)},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kiosk-view"},
+            "metadata": {"name": TENANCY_LISTERS, "labels": dict(MANAGED_BY)},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": TENANCY_LISTERS},
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"}],
         },
     ]

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from kubetenancy.desired.meta import OwnerRef, managed_metadata
+from kubetenancy.desired.pod_security import ALWAYS_PULL_LABEL, ENFORCE, strictest
+from kubetenancy.desired.tenant_access import read_access
 from kubetenancy.model import TIERS, ClusterPolicy, Members, Tenant, TenantNamespace, TenantQuota, Tier
 
 RBAC_API = "rbac.authorization.k8s.io/v1"
@@ -32,7 +34,9 @@ def namespace(tenant: Tenant, ns: TenantNamespace, policy: ClusterPolicy, owner:
     # someone moved the namespace to another tenant would move it back.
     listed = ns.name in tenant.spec_namespaces
     labels = {**tenant.common_labels, **(ns.labels if listed else {})}
-    labels["pod-security.kubernetes.io/enforce"] = policy.pod_security
+    labels[ENFORCE] = strictest(policy.pod_security, labels.get(ENFORCE), ns.labels.get(ENFORCE), ns.pod_security)
+    if policy.always_pull_images:
+        labels[ALWAYS_PULL_LABEL] = "true"
     if listed and tenant.claim_label:
         labels[tenant.claim_label] = tenant.name
     if has_workload_policy(tenant, policy):
@@ -233,6 +237,7 @@ def template_instances(tenant: Tenant, ns: TenantNamespace, owner: OwnerRef | No
 def tenant_objects(tenant: Tenant, policy: ClusterPolicy, owner: OwnerRef | None) -> list[dict[str, Any]]:
     """Every object of `tenant`, namespaces first so the namespaced ones have somewhere to go."""
     objects = [namespace(tenant, ns, policy, owner) for ns in tenant.namespaces]
+    objects += read_access(tenant, owner)
     for ns in tenant.namespaces:
         objects += template_instances(tenant, ns, owner)
         objects += role_bindings(tenant, ns, policy, owner)

@@ -146,6 +146,7 @@ def cluster_policy(spec: Mapping[str, Any] | None, bypassed_groups: frozenset[st
     tenant_roles = access.rbac.tenant_roles if access and access.rbac else None
     privileged = access.privileged if access else None
     network = parsed.tenant_policies.network if parsed.tenant_policies else None
+    pod_security = parsed.tenant_policies.pod_security if parsed.tenant_policies else None
     return ClusterPolicy(
         roles=_roles(tenant_roles.default) if tenant_roles else defaults.roles,
         custom_roles=tuple(
@@ -159,4 +160,6 @@ def cluster_policy(spec: Mapping[str, Any] | None, bypassed_groups: frozenset[st
         disable_intra_tenant_networking=bool(network and network.disable_intra_tenant_networking),
         disable_node_port_services=bool(network and network.disable_node_port_services),
         disable_host_ports=bool(network and network.disable_host_ports),
+        pod_security=pod_security.level if pod_security else defaults.pod_security,
+        always_pull_images=bool(parsed.tenant_policies and parsed.tenant_policies.always_pull_images),
     )

@@ -2,6 +2,7 @@
 
 from kubetenancy.k8s import applier
 from kubetenancy.k8s.client import (
+    CONFIG_ERRORS,
     FIELD_MANAGER,
     RETRYABLE_ERRORS,
     ApiError,
@@ -14,6 +15,7 @@ from kubetenancy.k8s.client import (
 from kubetenancy.k8s.crds import ensure_crds
 
 __all__ = [
+    "CONFIG_ERRORS",
     "FIELD_MANAGER",
     "RETRYABLE_ERRORS",
     "ApiError",

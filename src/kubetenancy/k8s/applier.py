@@ -21,6 +21,7 @@ Key = tuple[str, str, str, str]
 PRUNABLE: tuple[tuple[str, str], ...] = (
     ("rbac.authorization.k8s.io/v1", "RoleBinding"),
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"),  # what members may read of their tenant, by name
     ("v1", "ResourceQuota"),
     ("v1", "LimitRange"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
@@ -39,16 +40,19 @@ def _selector(tenant: str) -> dict[str, str]:
 
 
 async def apply_all(kube: Kube, objects: Sequence[Object]) -> None:
-    """Namespaces first (others live in them), then the rest with bounded concurrency."""
+    """Namespaces first (others live in them), ClusterRoles next (so whoever a RoleBinding lets in may already
+    read the namespace by name), then the rest with bounded concurrency."""
+    first = ("Namespace", "ClusterRole")
     namespaces = [o for o in objects if o["kind"] == "Namespace"]
-    others = [o for o in objects if o["kind"] != "Namespace"]
+    cluster_roles = [o for o in objects if o["kind"] == "ClusterRole"]
+    others = [o for o in objects if o["kind"] not in first]
     limit = asyncio.Semaphore(CONCURRENCY)
 
     async def apply(obj: Object) -> None:
         async with limit:
             await kube.apply(obj)
 
-    for batch in (namespaces, others):
+    for batch in (namespaces, cluster_roles, others):
         await asyncio.gather(*(apply(o) for o in batch))
 
 

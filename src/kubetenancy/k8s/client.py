@@ -20,7 +20,7 @@ import httpx2
 from lightkube import ALL_NS, ApiError, AsyncClient, KubeConfig, codecs
 from lightkube.config import client_adapter
 from lightkube.config.models import User
-from lightkube.core.exceptions import LoadResourceError
+from lightkube.core.exceptions import ConfigError, LoadResourceError
 from lightkube.core.resource import NamespacedResource, Resource
 from lightkube.generic_resource import (
     async_load_in_cluster_generic_resources,
@@ -34,6 +34,7 @@ from prometheus_client import Counter
 from kubetenancy.api import SERVED_CRDS
 
 __all__ = [
+    "CONFIG_ERRORS",
     "FIELD_MANAGER",
     "RETRYABLE_ERRORS",
     "ApiError",
@@ -47,6 +48,8 @@ __all__ = [
 FIELD_MANAGER = "kubetenancy"
 MAX_IN_FLIGHT = 32
 RETRYABLE_ERRORS: tuple[type[Exception], ...] = (ApiError, httpx2.TransportError)
+CONFIG_ERRORS: tuple[type[Exception], ...] = (ConfigError,)
+"""A kubeconfig that cannot be found or used (no file, no current context)."""
 """What a caller may retry later: answers of the API server, and connections that failed."""
 APPLIED_HASH = "kubetenancy.dev/applied-hash"
 API_REQUESTS = Counter("kubetenancy_api_requests", "Requests this process made to the API server", ["verb"])

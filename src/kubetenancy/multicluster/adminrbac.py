@@ -9,6 +9,7 @@ RESOURCE NAMES ("*" when the rule names none, i.e. all) / VERBS, sorted.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from kubetenancy.model import MANAGED_BY
@@ -63,9 +64,20 @@ async def _read(registry: ClusterRegistry, cluster: ManagedCluster) -> list[Row]
     return rows(cluster.display, bindings, roles)
 
 
+@dataclass(frozen=True)
+class Collected:
+    rows: list[Row]
+    failures: dict[str, str]
+    """Clusters that could not be read, and why."""
+    registered: int
+    """Managed clusters known to the management cluster."""
+    selected: int
+    """Of those, the ones the filters kept."""
+
+
 async def collect(
     registry: ClusterRegistry, *, namespace: str | None = None, cluster: str | None = None, admin: str | None = None
-) -> tuple[list[Row], dict[str, str]]:
+) -> Collected:
     """Rows from every managed cluster (filtered as sveltosctl's flags do), and the clusters that failed."""
     await registry.load()
     clusters = [
@@ -80,4 +92,24 @@ async def collect(
             failures[managed.display] = str(outcome)
         else:
             table += [row for row in outcome if admin in (None, row[1])]
-    return sorted(table), failures
+    return Collected(sorted(table), failures, len(registry.all()), len(clusters))
+
+
+def why_empty(found: Collected, *, admin: str | None) -> str:
+    """Why the table has no rows, and what would fill it."""
+    if found.registered == 0:
+        return (
+            "no managed cluster is registered with this management cluster: register one (a SveltosCluster or a "
+            "Cluster API Cluster, with a Secret holding its kubeconfig), e.g. `kubectl tenancy register cluster "
+            "--namespace gke --cluster production --kubeconfig PATH --labels env=internal`"
+        )
+    if found.selected == 0:
+        return f"none of the {found.registered} registered managed cluster(s) matches --namespace/--cluster"
+    if found.selected == len(found.failures):
+        return "no managed cluster could be read (see above)"
+    who = f'tenant admin "{admin}"' if admin else "any tenant admin"
+    return (
+        f"nothing is granted to {who} in the {found.selected - len(found.failures)} managed cluster(s) read: a "
+        "RoleRequest grants a tenant admin its Roles in the clusters its clusterSelector matches "
+        "(`kubectl get rolerequests` shows their status)"
+    )

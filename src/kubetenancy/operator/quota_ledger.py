@@ -81,7 +81,12 @@ class QuotaLedger:
             return Decision.allow()
         async with self._locks[tenant.name]:
             decision = within_tenant_quota(
-                tenant.name, tenant.quota.name, tenant.quota.hard, self._in_use(tenant.name), usage
+                tenant.name,
+                tenant.quota.name,
+                tenant.quota.hard,
+                self._in_use(tenant.name),
+                usage,
+                namespaces=len(tenant.namespaces),
             )
             if decision.allowed and not request.dry_run:
                 self.reserved[tenant.name].append(Reservation(request.namespace or "", usage, time.monotonic()))
@@ -102,7 +107,14 @@ class QuotaLedger:
             if request.user == QUOTA_ADMISSION_USER and tenant is not None and tenant.quota is not None:
                 others = _total([u for ns, u in self.recorded[tenant_name].items() if ns != namespace])
                 in_use = {k: others.get(k, Fraction(0)) + before.get(k, Fraction(0)) for k in new}
-                decision = within_tenant_quota(tenant_name, tenant.quota.name, tenant.quota.hard, in_use, increase)
+                decision = within_tenant_quota(
+                    tenant_name,
+                    tenant.quota.name,
+                    tenant.quota.hard,
+                    in_use,
+                    increase,
+                    namespaces=len(tenant.namespaces),
+                )
             if decision.allowed:
                 self.recorded[tenant_name][namespace] = new
             return decision

@@ -18,6 +18,7 @@ from typing import Any
 
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.desired import OwnerRef, content_hash, tenant_objects
+from kubetenancy.desired.pod_security import with_current_levels
 from kubetenancy.frontdoors.claims import namespace_owner
 from kubetenancy.frontdoors.kiosk import account_quota_from_cr
 from kubetenancy.frontdoors.tenantoperator import cluster_policy, quota_from_cr
@@ -222,6 +223,7 @@ class TenantReconciler:
             RECONCILES.labels("not-ready").inc()
             return
         tenant = dataclasses.replace(tenant, namespaces=tenant.namespaces + self._claimed_namespaces(tenant))
+        tenant = with_current_levels(tenant, self.view.labelled.get(name, {}))
         self.view.put_tenant(tenant)
         owner = OwnerRef(source.api_version, source.kind, name, cr["metadata"]["uid"])
         objects = tenant_objects(tenant, self.view.policy, owner)
