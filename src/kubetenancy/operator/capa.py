@@ -17,12 +17,13 @@ from typing import Any
 import kopf
 
 from kubetenancy.admission import Decision, Request
-from kubetenancy.api.capa import CONSUMER_KINDS, IDENTITY_KINDS
+from kubetenancy.api.capa import AWS_CLUSTER, AWS_MANAGED_CONTROL_PLANE, CONSUMER_KINDS, IDENTITY_KINDS
 from kubetenancy.api.sveltos import CAPI_CLUSTER_V1BETA1
 from kubetenancy.cloud.identity_index import ClusterKey, IdentityIndex, cluster_key
 from kubetenancy.desired.capa_crds import serve_v1beta1
 from kubetenancy.frontdoors.capa import (
     CAPI_GROUP,
+    IDENTITIES,
     capi_cluster_refs,
     cluster_from_cr,
     identity_from_cr,
@@ -31,12 +32,15 @@ from kubetenancy.frontdoors.capa import (
 from kubetenancy.k8s import ApiError, Kube, register_custom_resource
 from kubetenancy.k8s.crds import CRD_API
 from kubetenancy.k8s.events import post_event
+from kubetenancy.model import IdentityKey
 from kubetenancy.operator.admission_server import Handler
 from kubetenancy.operator.multicluster import Coalesced
 
 log = logging.getLogger(__name__)
 CAPA_CRDS = frozenset(k.crd_name for k in IDENTITY_KINDS)
 CONSUMERS_BY_KIND = {k.kind: k for k in CONSUMER_KINDS}
+MAX_CHAIN = 16
+"""The most identities read from the API server for one request (chains are short; loops are refused)."""
 
 for _kind in (*IDENTITY_KINDS, *CONSUMER_KINDS):
     register_custom_resource(_kind.group, _kind.version, _kind.kind, _kind.plural, namespaced=_kind.namespaced)
@@ -118,7 +122,7 @@ async def load(kube: Kube, index: IdentityIndex) -> dict[ClusterKey, dict[str, A
 
 def confirming(kube: Kube, index: IdentityIndex, check: Handler) -> Handler:
     """The capa-clusters webhook, which first reads what a request links to if the index has not seen it
-    yet (a Cluster and its CAPA objects are usually applied together, a moment apart)."""
+    yet (identities, namespaces, Clusters and CAPA objects are usually applied together, a moment apart)."""
 
     async def handle(request: Request) -> Decision:
         with contextlib.suppress(ApiError):  # what cannot be read is judged from the index alone
@@ -134,12 +138,42 @@ def confirming(kube: Kube, index: IdentityIndex, check: Handler) -> Handler:
                     found = await kube.get(served.api_version, kind, name, namespace)
                     if found is not None:
                         index.put_cluster(cluster_from_cr({**found, "kind": kind}))
-        elif is_consumer(request.group, request.kind) and namespace:
+        elif is_consumer(request.group, request.kind):
+            cluster = cluster_from_cr({**request.obj, "kind": request.kind})
+            old = cluster_from_cr({**request.old, "kind": request.kind}) if request.old else None
+            if old is None or old.identity != cluster.identity:  # judged: read the chain and namespace fresh
+                await _read_chain(cluster.identity)
+                if namespace:
+                    found = await kube.get("v1", "Namespace", namespace)
+                    labels = (found or {}).get("metadata", {}).get("labels") or {}
+                    index.namespace_seen(namespace, labels, deleted=found is None)
+            if old is None or old.identity != cluster.identity or old.cluster_name != cluster.cluster_name:
+                await _read_network_owners()
             key = (request.kind, namespace, request.name)
-            if key not in index.capi_names and key not in index.clusters:
+            if namespace and key not in index.capi_names and key not in index.clusters:
                 for capi in await kube.list(CAPI_CLUSTER_V1BETA1.api_version, "Cluster", namespace=namespace):
                     meta = capi["metadata"]
                     index.capi_cluster_seen(namespace, meta["name"], capi_cluster_refs(capi), deleted=False)
+
+    async def _read_network_owners() -> None:
+        """Every AWSCluster and AWSManagedControlPlane as they are now, for the shared-name check."""
+        for kind in (AWS_CLUSTER, AWS_MANAGED_CONTROL_PLANE):
+            for listed in await kube.list(kind.api_version, kind.kind):
+                index.put_cluster(cluster_from_cr({**listed, "kind": kind.kind}))
+
+    async def _read_chain(start: IdentityKey) -> None:
+        """The chain's identities as they are now (one may have been applied or changed a moment ago)."""
+        key: IdentityKey | None = start
+        seen: set[IdentityKey] = set()
+        while key is not None and key not in seen and len(seen) < MAX_CHAIN and key.kind in IDENTITIES:
+            seen.add(key)
+            found = await kube.get(IDENTITIES[key.kind].api_version, key.kind, key.name)
+            if found is None:
+                index.remove_identity(key)
+                return
+            identity = identity_from_cr({**found, "kind": key.kind})
+            index.put_identity(identity)
+            key = identity.source
 
     return handle
 
