@@ -1,7 +1,9 @@
 """Fixtures on a real local control plane: one per test session, a fresh namespace per test.
 
 The control plane has three clusters (the first is the management cluster of the multi-cluster tests, the
-others their managed clusters) and the default named test users. Tests get clients for the admin, for a
+others their managed clusters) and the default named test users. The first cluster's node network is set
+up with the plane, but its node (containerd, kubelet, kube-proxy, DNS, the registry) starts only for the
+tests that use the `node` fixture. Tests get clients for the admin, for a
 token user, and for anyone through impersonation.
 """
 
@@ -18,9 +20,11 @@ import pytest
 
 from kubetenancy import pki
 from kubetenancy.k8s import Identity, Kube
+from kubetenancy.localcluster import hostpackages, images
 from kubetenancy.localcluster.companions import start_apiserver, start_operator
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
-from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries, ensure_helm
+from kubetenancy.localcluster.gobuild import Binaries, NodeBinaries, ensure_binaries, ensure_helm, ensure_node_binaries
+from kubetenancy.localcluster.node import Node
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
 from tests.support.kubectl import Kubectl
 from tests.support.moto_aws import MotoAws, moto_aws
@@ -81,7 +85,7 @@ def aws_authenticator(tmp_path_factory: pytest.TempPathFactory, aws: MotoAws) ->
 @pytest.fixture(scope="session")
 def control_plane(binaries: Binaries, aws_authenticator: Authenticator) -> Iterator[ControlPlane]:
     """Three clusters; the first sends tokens it does not know to the EKS-token authenticator."""
-    plane = ControlPlane(aws_authenticator.state_dir, clusters=3, token_webhook=aws_authenticator.webhook)
+    plane = ControlPlane(aws_authenticator.state_dir, clusters=3, nodes=1, token_webhook=aws_authenticator.webhook)
     plane.start(binaries)
     yield plane
     plane.stop()
@@ -90,6 +94,19 @@ def control_plane(binaries: Binaries, aws_authenticator: Authenticator) -> Itera
 @pytest.fixture(scope="session")
 def cluster(control_plane: ControlPlane) -> Cluster:
     return control_plane.cluster()
+
+
+@pytest.fixture(scope="session")
+def node_binaries() -> NodeBinaries:
+    hostpackages.ensure()
+    return ensure_node_binaries()
+
+
+@pytest.fixture(scope="session")
+def node(control_plane: ControlPlane, node_binaries: NodeBinaries) -> Node:
+    """The first cluster's node, Ready, with cluster DNS and the project's node images in the registry."""
+    control_plane.start_nodes(node_binaries, [(images.ensure(r), r.references) for r in images.NODE_IMAGES])
+    return control_plane.nodes()[0]
 
 
 @pytest.fixture

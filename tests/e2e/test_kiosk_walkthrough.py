@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from kubetenancy.localcluster.node import Node
 from tests.conftest import AggregatedServer
 from tests.support.kubectl import Kubectl
 
@@ -60,13 +61,16 @@ def apply(kubectl: Kubectl, manifest: str, *args: str) -> tuple[int, str]:
 
 @pytest.fixture
 def platform_removed_after(kubectl: Kubectl) -> Iterator[None]:
-    """The walkthrough's accounts, quota, template and binding go afterwards (its namespaces stay)."""
+    """The walkthrough's workloads (their CPU requests would fill the node's two cores), accounts, quota,
+    template and binding go afterwards (its namespaces stay)."""
     yield
+    for deployment, namespace in (("nodejs", "node-space"), ("redis", "redis-space")):
+        kubectl.ok("delete", "deployment", deployment, "-n", namespace, "--ignore-not-found", "--cascade=foreground")
     kubectl.ok("delete", "-f", PLATFORM, "--ignore-not-found", "--wait")
 
 
 @pytest.mark.usefixtures("platform_removed_after")
-def test_kiosk_walkthrough(apiserver: AggregatedServer, kubectl: Kubectl) -> None:
+def test_kiosk_walkthrough(apiserver: AggregatedServer, node: Node, kubectl: Kubectl) -> None:
     # Create a Kiosk account for each tenant.
     assert apply(kubectl, FIRST_ACCOUNT.format(name="node-account", user="dev")) == (
         0, "account.tenancy.kiosk.sh/node-account created",
@@ -138,6 +142,7 @@ def test_kiosk_walkthrough(apiserver: AggregatedServer, kubectl: Kubectl) -> Non
     assert kubectl("run", "nginx", "--image", "nginx", "-n", "redis-mandatory-space", "--restart=Never") == (
         0, "pod/nginx created",
     )  # fmt: skip
+    assert kubectl.running("nginx", "redis-mandatory-space") == "Running"
     described = kubectl.ok("describe", "pod", "nginx", "-n", "redis-mandatory-space")
     limits = described.split("Limits:", 1)[1].split("Requests:", 1)
     assert limits[0].split() == ["cpu:", "1"]

@@ -14,6 +14,7 @@ import yaml
 
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane
 from kubetenancy.localcluster.gobuild import Binaries
+from kubetenancy.localcluster.node import Node
 from tests.support.kubectl import Kubectl
 from tests.support.moto_aws import MotoAws
 
@@ -67,6 +68,7 @@ def test_mto_on_eks_with_iam_and_sso_identities(
     binaries: Binaries,
     kubectl: Kubectl,
     operator: str,
+    node: Node,
     tmp_path: Path,
 ) -> None:
     admin_env = {**os.environ, **aws.env()}
@@ -121,6 +123,8 @@ def test_mto_on_eks_with_iam_and_sso_identities(
             0,
             "pod/nginx created",
         )
+        assert kubectl.running("nginx", f"{own}-dev") == "Running"
+        kubectl.ok("delete", "pod", "nginx", "-n", f"{own}-dev", "--wait")  # its 800m are the node's to share
         assert as_aws(binaries, kubeconfig, "run", "nginx", "--image", "nginx", "-n", f"{other}-dev") == (
             1,
             f'Error from server (Forbidden): pods is forbidden: User "{name}" cannot create resource "pods" in API '

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from kubetenancy.localcluster.node import Node
 from tests.support.kubectl import Kubectl
 
 pytestmark = pytest.mark.e2e
@@ -66,19 +67,23 @@ def replay(kubectl: Kubectl, folder: str, users: dict[str, str]) -> None:
             0,
             "pod/nginx created",
         )
+        assert kubectl.running("nginx", f"{tenant}-dev", user=user) == "Running"
         assert kubectl("run", "nginx", "--image", "nginx", "-n", f"{other}-dev", user=user) == (
             1,
             forbidden_pods(user, f"{other}-dev"),
         )
         assert kubectl("get", "namespaces", user=user) == (1, forbidden_namespaces(user))
+    for tenant in users:
+        # The tenants' LimitRange asks for 800m a pod: leave the node's two cores to the next replay.
+        kubectl.ok("delete", "pod", "nginx", "-n", f"{tenant}-dev", "--wait")
 
 
-def test_create_tenants_on_eks(operator: str, kubectl: Kubectl) -> None:
+def test_create_tenants_on_eks(operator: str, node: Node, kubectl: Kubectl) -> None:
     """Seed 001: falcon@nordmart.com owns logistics, bear@nordmart.com owns retail."""
     replay(kubectl, "mto-eks-tenants", {"logistics": "falcon@nordmart.com", "retail": "bear@nordmart.com"})
 
 
-def test_mto_on_eks(operator: str, kubectl: Kubectl) -> None:
+def test_mto_on_eks(operator: str, node: Node, kubectl: Kubectl) -> None:
     """Seed 000: IAM user test-benzema-mto (group iam-devteam) and an SSO user (group sso-devteam)."""
     replay(
         kubectl,

@@ -31,3 +31,9 @@ class Kubectl:
         code, output = self(*args, user=user)
         assert code == 0, output
         return output
+
+    def running(self, pod: str, namespace: str, user: str | None = None) -> str:
+        """Wait until the pod is Ready (a node runs it); return its phase as `user` reads it."""
+        code, output = self("wait", "--for=condition=Ready", f"pod/{pod}", "-n", namespace, "--timeout=110s")
+        assert code == 0, f"{output}\n{self('describe', 'pod', pod, '-n', namespace)[1]}"
+        return self.ok("get", "pod", pod, "-n", namespace, "-o", "jsonpath={.status.phase}", user=user)

@@ -1,4 +1,8 @@
-"""`kubetenancy dev …`: a local control plane (and the operator) for development and tests."""
+"""`kubetenancy dev …`: a local control plane (and the operator, and a node per cluster) for development.
+
+`dev up` never throws data away as a side effect: on a plane that exists it restarts only what is not
+running; a new, empty plane is the explicit `--fresh`.
+"""
 
 from __future__ import annotations
 
@@ -9,43 +13,54 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kubetenancy import pki
-from kubetenancy.localcluster import versions
+from kubetenancy.cli import dev_images
+from kubetenancy.cli.progress import build_progress, console
+from kubetenancy.localcluster import hostpackages, images, resume, versions
 from kubetenancy.localcluster.companions import OPERATOR, start_apiserver, start_operator
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
-from kubetenancy.localcluster.gobuild import HELM, Binaries, ensure_binaries, ensure_helm
+from kubetenancy.localcluster.gobuild import (
+    HELM,
+    Binaries,
+    NodeBinaries,
+    ensure_binaries,
+    ensure_helm,
+    ensure_node_binaries,
+)
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
 
-app = typer.Typer(no_args_is_help=True, help="A local control plane: etcd, kube-apiserver, controller manager.")
-console = Console(stderr=True)
+app = typer.Typer(
+    no_args_is_help=True,
+    help="A local control plane: etcd, kube-apiserver, controller manager, and a node per cluster.",
+)
+app.add_typer(dev_images.app, name="images")
 
 
-def _binaries(*, with_helm: bool = True) -> Binaries:
-    """The control plane's binaries and (for the operator's ClusterProfiles) helm, built on first use."""
-    with Progress(
-        TextColumn("building {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("packages"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def report(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=total)
-            progress.update(tasks[name], completed=done, total=total)
-
+def _binaries(*, with_helm: bool = True, with_node: bool = False) -> tuple[Binaries, NodeBinaries | None]:
+    """The control plane's binaries, helm (for the operator's ClusterProfiles) and the node's binaries,
+    packages and images, built or installed on first use."""
+    with build_progress(console) as report:
         binaries = ensure_binaries(report)
         if with_helm:
             ensure_helm(report)
-        return binaries
+        if not with_node:
+            return binaries, None
+        try:
+            installed = hostpackages.ensure()
+        except hostpackages.MissingPackages as error:
+            console.print(f"[red]error:[/] {error}", soft_wrap=True)
+            raise typer.Exit(1) from None
+        if installed:
+            console.print(f"installed {', '.join(installed)}", soft_wrap=True)
+        node_binaries = ensure_node_binaries(report)
+        for recipe in images.NODE_IMAGES:
+            if not (recipe.layout / "index.json").exists():
+                report(f"image {recipe.slug}", 0, 1)
+                images.ensure(recipe)
+                report(f"image {recipe.slug}", 1, 1)
+        return binaries, node_binaries
 
 
 def _running_plane() -> ControlPlane:
@@ -93,17 +108,55 @@ def _start_operator(plane: ControlPlane) -> None:
 
 
 @app.command()
-def build() -> None:
-    """Build (first time only) the pinned etcd, Kubernetes and Helm binaries and print where they are."""
-    binaries = _binaries()
-    for name, path in vars(binaries).items():
+def build(
+    node: Annotated[bool, typer.Option(help="Also the node's binaries, Debian packages and images.")] = True,
+) -> None:
+    """Build (first time only) the pinned etcd, Kubernetes, Helm and node binaries and print where they are."""
+    binaries, node_binaries = _binaries(with_node=node)
+    for name, path in [*vars(binaries).items(), *vars(node_binaries or {}).items()]:
         typer.echo(f"{name.replace('_', '-')}: {path}")
     typer.echo(f"helm: {HELM.binary('helm')}")
+
+
+def _start_fresh(clusters: int, node: bool, sts_endpoints: list[str], binaries: Binaries) -> ControlPlane:
+    webhook, port = _authenticator_webhook(versions.state_dir())
+    plane = ControlPlane(versions.state_dir(), clusters=clusters, nodes=clusters if node else 0, token_webhook=webhook)
+    with console.status(f"starting {clusters} cluster(s)"):
+        authenticator = _start_authenticator(versions.state_dir(), port, sts_endpoints)
+        try:
+            plane.start(binaries)
+        except BaseException:
+            authenticator.stop()
+            raise
+        plane.adopt(authenticator)
+    return plane
+
+
+def _existing_plane(clusters: int, node: bool, fresh: bool) -> ControlPlane | None:
+    """The plane of the state directory, to be resumed; None when a new one is to start."""
+    plane = ControlPlane.load(versions.state_dir())
+    if plane is None:
+        return None
+    if fresh:
+        plane.stop()
+        return None
+    if len(plane.clusters) != clusters or bool(plane.networks) != node:
+        has = f"{len(plane.clusters)} cluster(s) {'with' if plane.networks else 'without'} nodes"
+        console.print(
+            f"[red]error:[/] the plane in {plane.state_dir} has {has}: run `kubetenancy dev up` with the same "
+            "options to use it, or add `--fresh` to discard its data and start a new one",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    return plane
 
 
 @app.command()
 def up(
     clusters: Annotated[int, typer.Option(min=1, help="How many clusters (API servers) to run.")] = 1,
+    node: Annotated[
+        bool, typer.Option(help="A kubelet node per cluster (containerd, CNI, kube-proxy, DNS) and the registry.")
+    ] = True,
     operator: Annotated[
         bool, typer.Option(help="Run the operator and the aggregated API server against the first cluster.")
     ] = True,
@@ -113,24 +166,23 @@ def up(
     sts_endpoint: Annotated[
         list[str] | None, typer.Option(help="Also trust this STS base URL for EKS tokens (e.g. a test STS).")
     ] = None,
+    fresh: Annotated[
+        bool, typer.Option(help="Discard the data of the plane in the state directory and start an empty one.")
+    ] = False,
 ) -> None:
-    """Start the control plane (building it the first time) unless it already runs; idempotent."""
-    binaries = _binaries(with_helm=operator)
-    plane = ControlPlane.load(versions.state_dir())
-    if plane is None or not plane.running() or len(plane.clusters) != clusters:
-        previous = ControlPlane.load(versions.state_dir())
-        if previous is not None:
-            previous.stop()
-        webhook, port = _authenticator_webhook(versions.state_dir())
-        plane = ControlPlane(versions.state_dir(), clusters=clusters, token_webhook=webhook)
-        with console.status(f"starting {clusters} cluster(s)"):
-            authenticator = _start_authenticator(versions.state_dir(), port, sts_endpoint or [])
-            try:
-                plane.start(binaries)
-            except BaseException:
-                authenticator.stop()
-                raise
-            plane.adopt(authenticator)
+    """Start the local plane (building it the first time). On a plane that exists, restart only what is not
+    running and keep its data: `dev up` is idempotent, and `--fresh` is the only way to start afresh."""
+    binaries, node_binaries = _binaries(with_helm=operator, with_node=node)
+    plane = _existing_plane(clusters, node, fresh)
+    if plane is None:
+        plane = _start_fresh(clusters, node, sts_endpoint or [], binaries)
+    elif not plane.running():
+        with console.status("restarting what is not running"):
+            restarted = resume.repair(plane)
+        console.print(f"restarted {', '.join(restarted)}; the data is kept", soft_wrap=True)
+    if node_binaries is not None:
+        with console.status("starting the node(s)"):
+            plane.start_nodes(node_binaries, [(images.ensure(r), r.references) for r in images.NODE_IMAGES])
     if operator and not any(p.name == OPERATOR for p in plane.processes):
         with console.status("starting the operator and the aggregated API server"):
             _start_operator(plane)
@@ -140,18 +192,19 @@ def up(
             check=True,
         )
     _print_status(plane)
-    console.print(f"\n  export KUBECONFIG={plane.cluster().kubeconfig()}")
+    console.print(f"\n  export KUBECONFIG={plane.cluster().kubeconfig()}", soft_wrap=True, highlight=False)
 
 
 @app.command()
 def down() -> None:
-    """Stop every process of the local control plane (its data is discarded)."""
+    """Stop every process of the local plane and undo what its nodes changed on the machine. The data is
+    kept: `dev up` resumes it, `dev up --fresh` discards it."""
     plane = ControlPlane.load(versions.state_dir())
     if plane is None:
         console.print("no local control plane is running")
         return
     plane.stop()
-    console.print(f"stopped; logs are kept in {plane.logs_dir}")
+    console.print(f"stopped; the data is kept in {plane.state_dir} and the logs in {plane.logs_dir}", soft_wrap=True)
 
 
 def _print_status(plane: ControlPlane) -> None:
@@ -161,7 +214,14 @@ def _print_status(plane: ControlPlane) -> None:
         table.add_row(process.name, str(process.pid), state, process.log)
     console.print(table)
     for cluster in plane.clusters:
-        console.print(f"{cluster.name}: {cluster.server}  kubeconfig {cluster.kubeconfig()}")
+        console.print(f"{cluster.name}: {cluster.server}  kubeconfig {cluster.kubeconfig()}", soft_wrap=True)
+    for node in plane.nodes():
+        network = node.network
+        console.print(
+            f"{node.name}: node IP {network.node_ip} in network namespace {network.netns}, "
+            f"pods {network.pod_cidr}, services {network.service_cidr}",
+            soft_wrap=True,
+        )
 
 
 @app.command()

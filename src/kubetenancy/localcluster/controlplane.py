@@ -4,8 +4,10 @@ Everything lives in one state directory (certificates, token file, kubeconfigs, 
 `state.json` that lets another process find and stop the components). Clusters share the etcd, each
 under its own `--etcd-prefix`, and share one CA; each has its own service-account issuer.
 
-Starting wipes the previous etcd data of the state directory: a local control plane is disposable.
-This module starts and stops processes and writes files; it creates no Kubernetes objects.
+`start` begins a new, empty plane (it wipes the data a previous one left in the state directory: callers
+make that choice explicitly); `stop` stops every process and undoes what the nodes changed on the machine
+but keeps the data, so that `resume.repair` can start the same plane again. This module starts and stops
+processes and writes files; it creates no Kubernetes objects.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from functools import partial
 from pathlib import Path
 
 from kubetenancy import pki
-from kubetenancy.localcluster import kubeconfig, users
-from kubetenancy.localcluster.gobuild import Binaries, ensure_binaries
+from kubetenancy.localcluster import hostclean, kubeconfig, netns, registry, users
+from kubetenancy.localcluster.gobuild import Binaries, NodeBinaries, ensure_binaries
+from kubetenancy.localcluster.node import Node
 from kubetenancy.localcluster.processes import (
     Process,
     StartupError,
@@ -38,12 +41,25 @@ CONTROLLERS = (
     "serviceaccount-token-controller",
     "root-ca-certificate-publisher-controller",
     "clusterrole-aggregation-controller",
-    # Deployments make ReplicaSets and ReplicaSets make Pods (which stay Pending: no scheduler, no kubelet).
     "deployment-controller",
     "replicaset-controller",
+    "replicationcontroller-controller",
+    "statefulset-controller",
+    "daemonset-controller",
+    "job-controller",
+    "cronjob-controller",
+    "ttl-after-finished-controller",
+    "disruption-controller",
+    "endpoints-controller",
+    "endpointslice-controller",
+    "endpointslice-mirroring-controller",
+    "pod-garbage-collector-controller",
+    "node-lifecycle-controller",
+    "taint-eviction-controller",
 )
 ADMISSION_PLUGINS = (
     "NamespaceLifecycle",
+    "NodeRestriction",
     "LimitRanger",
     "ServiceAccount",
     "ResourceQuota",
@@ -89,13 +105,20 @@ class ControlPlane:
         state_dir: Path,
         *,
         clusters: int = 1,
+        nodes: int = 0,
         users: Mapping[str, tuple[str, ...]] = users.DEFAULT_USERS,
         token_webhook: TokenWebhook | None = None,
     ) -> None:
         if clusters < 1:
             raise ValueError(f"a control plane needs at least one cluster, got clusters={clusters}")
+        if not 0 <= nodes <= clusters:
+            raise ValueError(f"nodes={nodes}: the first 0..{clusters} clusters can have a node")
         self.state_dir = state_dir
         self.cluster_count = clusters
+        self.node_count = nodes
+        self.networks: dict[str, netns.NodeNetwork] = {}
+        """The node network of each cluster that has (or will have) a node."""
+        self.registry_port = 0
         self.users = dict(users)
         self.token_webhook = token_webhook
         self.clusters: list[Cluster] = []
@@ -135,6 +158,9 @@ class ControlPlane:
     def running(self) -> bool:
         return bool(self.processes) and all(p.alive() for p in self.processes)
 
+    def stopped(self) -> bool:
+        return not any(p.alive() for p in self.processes)
+
     def start(self, binaries: Binaries | None = None) -> None:
         """Start every component and wait until each cluster serves requests and runs its controllers."""
         binaries = binaries or ensure_binaries()
@@ -142,16 +168,18 @@ class ControlPlane:
         if previous is not None:
             previous.stop()
         self.stop()
-        if (self.state_dir / "etcd").exists():
-            shutil.rmtree(self.state_dir / "etcd")
+        for data in (self.state_dir / "etcd", self.state_dir / "registry", *self.state_dir.glob("cluster-*/node")):
+            shutil.rmtree(data, ignore_errors=True)
         self.clusters = [Cluster(f"cluster-{i + 1}", free_port(), self.state_dir) for i in range(self.cluster_count)]
         self.tokens = users.new_tokens(self.users)
-        self._write_pki()
+        self.registry_port = free_port()
         try:
+            self._create_networks()
+            self._write_pki()
             etcd_url = self._start_etcd(binaries)
             for index, cluster in enumerate(self.clusters):
                 self._start_apiserver(binaries, cluster, etcd_url, compacts=index == 0)
-            self._save()
+            self.save()
             context = ssl.create_default_context(cafile=self.ca_file)
             for cluster, apiserver in zip(self.clusters, self.processes[1:], strict=True):
                 wait_until(
@@ -163,30 +191,73 @@ class ControlPlane:
                 self._write_kubeconfigs(cluster)
             for cluster in self.clusters:
                 self._start_controller_manager(binaries, cluster)
-            self._save()
+            self.save()
             self._wait_for_controllers()
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        """Stop every component (controller managers first, etcd last) and forget them."""
+        """Stop every component (nodes first, etcd last) and undo what the nodes left on the machine; the
+        data (and `state.json`, which says how to start the same plane again) stays."""
         for process in reversed(self.processes):
             process.stop()
-        self.processes = []
-        if self.state_file.exists():
-            self.state_file.unlink()
+        for node in self.nodes():
+            node.clean_up()
+        if self.networks and netns.slots_in_use() == 0:
+            hostclean.restore_host()
+
+    # -- nodes --------------------------------------------------------------------------------
+
+    def _create_networks(self) -> None:
+        if self.node_count:
+            hostclean.record_host()
+        for cluster in self.clusters[: self.node_count]:
+            self.networks[cluster.name] = netns.create(netns.netns_name(self.state_dir, cluster.name))
+
+    def nodes(self) -> list[Node]:
+        """The node of every cluster that has a node network (started or not)."""
+        return [
+            Node(c.name, c.port, self.registry_port, self.networks[c.name], self.state_dir)
+            for c in self.clusters
+            if c.name in self.networks
+        ]
+
+    @property
+    def registry_url(self) -> str:
+        return f"http://127.0.0.1:{self.registry_port}"
+
+    def start_nodes(self, binaries: NodeBinaries, images: list[tuple[Path, list[registry.Reference]]]) -> None:
+        """Start the registry (with `images`: OCI layouts and their names) and every node; wait until each
+        node is Ready and its DNS answers."""
+        started = {p.name for p in self.processes}
+        if registry.REGISTRY not in started:
+            self.adopt(registry.start(binaries.registry, self.state_dir, self.registry_port))
+        for layout, references in images:
+            for reference in references:
+                registry.push_layout(self.registry_url, layout, reference)
+        for node in self.nodes():
+            if f"{node.cluster}/kubelet" in started:
+                continue
+            node.write_files()
+            processes = node.processes(binaries)
+            for process in processes:
+                self.adopt(process)
+            node.wait_ready(processes)
 
     def adopt(self, process: Process) -> None:
         """Track a process started next to the control plane (the operator) so `stop` ends it too."""
         self.processes.append(process)
-        self._save()
+        self.save()
 
     # -- persistence --------------------------------------------------------------------------
 
-    def _save(self) -> None:
+    def save(self) -> None:
+        """Write `state.json`: what runs where, and how to start each component again."""
         state = {
             "clusters": [{"name": c.name, "port": c.port} for c in self.clusters],
+            "networks": {name: {"slot": n.slot, "netns": n.netns} for name, n in self.networks.items()},
+            "registry_port": self.registry_port,
             "processes": [p.to_json() for p in self.processes],
             "users": self.users,
             "tokens": self.tokens,
@@ -201,8 +272,11 @@ class ControlPlane:
             state = json.loads((state_dir / "state.json").read_text())
         except FileNotFoundError:
             return None
-        plane = cls(state_dir, clusters=len(state["clusters"]), users=state["users"])
+        networks = {name: netns.NodeNetwork(**n) for name, n in state.get("networks", {}).items()}
+        plane = cls(state_dir, clusters=len(state["clusters"]), nodes=len(networks), users=state["users"])
         plane.clusters = [Cluster(c["name"], c["port"], state_dir) for c in state["clusters"]]
+        plane.networks = networks
+        plane.registry_port = state.get("registry_port", 0)
         plane.processes = [Process.from_json(p) for p in state["processes"]]
         plane.tokens = state["tokens"]
         return plane
@@ -212,8 +286,17 @@ class ControlPlane:
     def _write_pki(self) -> None:
         ca = pki.new_ca("kubetenancy-local-ca")
         ca.write(self.pki_dir, "ca")
-        hosts = ("127.0.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc")
+        hosts: tuple[str, ...] = (
+            "127.0.0.1",
+            "localhost",
+            "kubernetes",
+            "kubernetes.default",
+            "kubernetes.default.svc",
+        )
+        hosts += tuple(ip for n in self.networks.values() for ip in (n.node_ip, n.kubernetes_service_ip))
         pki.issue(ca, "kube-apiserver", hosts=hosts, server=True).write(self.pki_dir, "apiserver")
+        kubelet_client = pki.issue(ca, "kube-apiserver-kubelet-client", organizations=("system:masters",), client=True)
+        kubelet_client.write(self.pki_dir, "apiserver-kubelet-client")
         pki.issue(ca, users.ADMIN_USER, organizations=users.ADMIN_GROUPS, client=True).write(self.pki_dir, "admin")
         pki.issue(ca, "system:kube-controller-manager", client=True).write(self.pki_dir, "controller-manager")
         front_proxy_ca = pki.new_ca("kubetenancy-front-proxy-ca")
@@ -257,21 +340,22 @@ class ControlPlane:
             f"--etcd-servers={etcd_url}",
             f"--etcd-prefix=/kubetenancy/{cluster.name}",
             "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
             f"--secure-port={cluster.port}",
             f"--cert-dir={self.state_dir / cluster.name / 'certs'}",
             f"--tls-cert-file={pki_dir / 'apiserver.crt'}",
             f"--tls-private-key-file={pki_dir / 'apiserver.key'}",
             f"--client-ca-file={self.ca_file}",
             f"--token-auth-file={self.state_dir / 'tokens.csv'}",
-            "--authorization-mode=RBAC",
+            "--authorization-mode=Node,RBAC",
             f"--enable-admission-plugins={','.join(ADMISSION_PLUGINS)}",
             "--allow-privileged=true",
-            "--service-cluster-ip-range=10.0.0.0/24",
+            "--kubelet-preferred-address-types=InternalIP",
+            f"--kubelet-client-certificate={pki_dir / 'apiserver-kubelet-client.crt'}",
+            f"--kubelet-client-key={pki_dir / 'apiserver-kubelet-client.key'}",
+            f"--kubelet-certificate-authority={self.ca_file}",
             f"--service-account-issuer=https://{cluster.name}.kubetenancy.local",
             f"--service-account-key-file={pki_dir / 'sa.pub'}",
             f"--service-account-signing-key-file={pki_dir / 'sa.key'}",
-            "--endpoint-reconciler-type=none",
             f"--requestheader-client-ca-file={pki_dir / 'front-proxy-ca.crt'}",
             f"--requestheader-allowed-names={FRONT_PROXY_CLIENT}",
             "--requestheader-username-headers=X-Remote-User",
@@ -282,6 +366,13 @@ class ControlPlane:
             "--profiling=false",
             "--v=1",
         ]
+        network = self.networks.get(cluster.name)
+        if network is None:
+            argv += ["--advertise-address=127.0.0.1", "--service-cluster-ip-range=10.0.0.0/24"]
+            argv.append("--endpoint-reconciler-type=none")  # the `kubernetes` Service cannot point at loopback
+        else:
+            # Pods reach the API server at the node IP (the node's forwarder), through the `kubernetes` Service.
+            argv += [f"--advertise-address={network.node_ip}", f"--service-cluster-ip-range={network.service_cidr}"]
         if not compacts:
             # All clusters share one etcd and its compaction key: one API server compacts for all.
             argv.append("--etcd-compaction-interval=0")

@@ -25,6 +25,8 @@ from pathlib import Path
 from kubetenancy.localcluster.versions import (
     CAPA_VERSION,
     CAPI_VERSION,
+    COREDNS_VERSION,
+    DISTRIBUTION_VERSION,
     ETCD_VERSION,
     HELM_VERSION,
     KUBERNETES_VERSION,
@@ -69,10 +71,9 @@ class Target:
         return self.bin_dir / name
 
 
-def kubernetes_target(*, with_kubectl: bool) -> Target:
-    version = KUBERNETES_VERSION
+def _kubernetes_ldflags(version: str) -> str:
     major, minor = version.split(".")[:2]
-    ldflags = " ".join(
+    return " ".join(
         [
             f"-X k8s.io/component-base/version.gitVersion=v{version}",
             f"-X k8s.io/component-base/version.gitMajor={major}",
@@ -82,9 +83,19 @@ def kubernetes_target(*, with_kubectl: bool) -> Target:
             "-s -w",
         ]
     )
-    names = ["kube-apiserver", "kube-controller-manager"] + ["kubectl"] * with_kubectl
-    binaries = tuple((f"k8s.io/kubernetes/cmd/{name}", name) for name in names)
-    return Target("kubernetes", "k8s.io/kubernetes", version, binaries, ldflags)
+
+
+def _kubernetes(name: str, commands: Sequence[str]) -> Target:
+    binaries = tuple((f"k8s.io/kubernetes/cmd/{command}", command) for command in commands)
+    return Target(name, "k8s.io/kubernetes", KUBERNETES_VERSION, binaries, _kubernetes_ldflags(KUBERNETES_VERSION))
+
+
+def kubernetes_target(*, with_kubectl: bool) -> Target:
+    return _kubernetes("kubernetes", ["kube-apiserver", "kube-controller-manager"] + ["kubectl"] * with_kubectl)
+
+
+KUBERNETES_NODE = _kubernetes("kubernetes-node", ["kubelet", "kube-proxy", "kube-scheduler"])
+"""The node's part of the same pinned release, built apart so that a plane without nodes never waits for it."""
 
 
 ETCD = Target(
@@ -92,6 +103,22 @@ ETCD = Target(
     "go.etcd.io/etcd/server/v3",
     ETCD_VERSION,
     (("go.etcd.io/etcd/server/v3", "etcd"),),
+    "-s -w",
+)
+
+COREDNS = Target(
+    "coredns",
+    "github.com/coredns/coredns",
+    COREDNS_VERSION,
+    (("github.com/coredns/coredns", "coredns"),),
+    "-s -w",
+)
+
+DISTRIBUTION = Target(
+    "distribution",
+    "github.com/distribution/distribution/v3",
+    DISTRIBUTION_VERSION,
+    (("github.com/distribution/distribution/v3/cmd/registry", "registry"),),
     "-s -w",
 )
 
@@ -166,6 +193,15 @@ def wrapper_go_mod(target: Target, replacements: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _module_info(target: Target) -> dict[str, str]:
+    """`go mod download -json` of the target's module (it lands in Go's module cache)."""
+    target.module_dir.mkdir(parents=True, exist_ok=True)
+    info: dict[str, str] = json.loads(
+        _run_go(["mod", "download", "-json", f"{target.module}@v{target.version}"], target.module_dir)
+    )
+    return info
+
+
 def _write_wrapper_module(target: Target) -> None:
     """Write the wrapper go.mod once per version (go then records the resolved requirements in it)."""
     go_mod = target.module_dir / "go.mod"
@@ -174,10 +210,7 @@ def _write_wrapper_module(target: Target) -> None:
     target.module_dir.mkdir(parents=True, exist_ok=True)
     replacements: list[str] = []
     if target.module == "k8s.io/kubernetes":
-        info = json.loads(
-            _run_go(["mod", "download", "-json", f"{target.module}@v{target.version}"], target.module_dir)
-        )
-        replacements = staging_replacements(Path(info["GoMod"]).read_text(), target.version)
+        replacements = staging_replacements(Path(_module_info(target)["GoMod"]).read_text(), target.version)
     go_mod.write_text(wrapper_go_mod(target, replacements))
 
 
@@ -242,10 +275,9 @@ def ensure_helm(progress: ProgressCallback | None = None) -> Path:
 
 
 def module_source(target: Target) -> Path:
-    """The read-only source tree of `target`'s module in Go's module cache (CRDs are read from it)."""
+    """The read-only source tree of `target`'s module in Go's module cache (CRDs, pause.c are read from it)."""
     _write_wrapper_module(target)
-    info = json.loads(_run_go(["mod", "download", "-json", f"{target.module}@v{target.version}"], target.module_dir))
-    return Path(info["Dir"])
+    return Path(_module_info(target)["Dir"])
 
 
 @dataclass(frozen=True)
@@ -267,4 +299,28 @@ def ensure_binaries(progress: ProgressCallback | None = None) -> Binaries:
         kube_apiserver=kubernetes.binary("kube-apiserver"),
         kube_controller_manager=kubernetes.binary("kube-controller-manager"),
         kubectl=Path(kubectl) if kubectl else kubernetes.binary("kubectl"),
+    )
+
+
+@dataclass(frozen=True)
+class NodeBinaries:
+    """What a node of the local cluster runs besides Debian's containerd, runc and CNI plugins."""
+
+    kubelet: Path
+    kube_proxy: Path
+    kube_scheduler: Path
+    coredns: Path
+    registry: Path
+
+
+def ensure_node_binaries(progress: ProgressCallback | None = None) -> NodeBinaries:
+    """Locate (building them on first use) the binaries of the local nodes and their registry."""
+    for target in (KUBERNETES_NODE, COREDNS, DISTRIBUTION):
+        build(target, progress)
+    return NodeBinaries(
+        kubelet=KUBERNETES_NODE.binary("kubelet"),
+        kube_proxy=KUBERNETES_NODE.binary("kube-proxy"),
+        kube_scheduler=KUBERNETES_NODE.binary("kube-scheduler"),
+        coredns=COREDNS.binary("coredns"),
+        registry=DISTRIBUTION.binary("registry"),
     )

@@ -21,6 +21,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from kubetenancy.localcluster.hostclean import join_cgroup
+from kubetenancy.localcluster.netns import NETNS_DIR, setns
+
 
 class StartupError(RuntimeError):
     """A component did not become ready; the message names it and points at its log."""
@@ -42,19 +45,28 @@ def port_is_listening(port: int) -> bool:
 
 @dataclass(frozen=True)
 class Process:
-    """A started component: enough to find it again from another process."""
+    """A started component: enough to find it again from another process, and to start it again."""
 
     name: str
     pid: int
     executable: str
     log: str
+    argv: tuple[str, ...] = ()
+    netns: str | None = None
+    """The network namespace (a name under /run/netns) it runs in; None: the host's."""
+    cgroup: str | None = None
+    """`NAME/CHILD`: the cgroup (in every v1 hierarchy) it runs in; None: the caller's."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Process:
-        return cls(**data)
+        return cls(**{**data, "argv": tuple(data.get("argv", ()))})
+
+    def restarted(self) -> Process:
+        """The same command started again, in the same namespace and cgroup, logging to the same file."""
+        return spawn(self.name, self.argv, Path(self.log), netns=self.netns, cgroup=self.cgroup)
 
     def alive(self) -> bool:
         # cmdline reads empty for a moment right after exec: read again before trusting the pid alone.
@@ -103,19 +115,35 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def spawn(name: str, argv: Sequence[str | Path], log: Path, env: dict[str, str] | None = None) -> Process:
-    """Start `argv` detached in its own session; stdout and stderr go to `log`, new for each start."""
+def spawn(
+    name: str,
+    argv: Sequence[str | Path],
+    log: Path,
+    *,
+    netns: str | None = None,
+    cgroup: str | None = None,
+) -> Process:
+    """Start `argv` detached in its own session (in `netns` and `cgroup` if given); stdout and stderr go
+    to `log`, which is appended to (a restarted component keeps its earlier lines)."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
+    command = tuple(str(a) for a in argv)
+
+    def enter() -> None:
+        if cgroup is not None:
+            join_cgroup(*cgroup.split("/", 1))
+        if netns is not None:
+            setns(NETNS_DIR / netns)
+
+    with log.open("ab") as out:
         popen = subprocess.Popen(
-            [str(a) for a in argv],
+            command,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env=env,
+            preexec_fn=enter if netns or cgroup else None,
         )
-    return Process(name=name, pid=popen.pid, executable=str(argv[0]), log=str(log))
+    return Process(name, popen.pid, command[0], str(log), command, netns, cgroup)
 
 
 def wait_until(process: Process, ready: Callable[[], bool], timeout: float, what: str, interval: float = 0.1) -> None:
