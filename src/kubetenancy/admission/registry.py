@@ -48,6 +48,7 @@ TENANTS = "/validate/tenants"
 QUOTA_RESERVE = "/validate/tenant-quota-reserve"
 QUOTA_SETTLE = "/validate/tenant-quota-settle"
 CAPA_CLUSTERS = "/validate/capa-clusters"
+CAPA_IDENTITIES = "/validate/capa-identities"
 POLICY_NAMESPACES = {"matchLabels": {POLICY_LABEL: "enforced"}}
 TEMPLATES = {k.group: k for k in (kiosk_templates.TEMPLATE_V1ALPHA1, tenantoperator_templates.TEMPLATE_V1ALPHA1)}
 WRITE = ["CREATE", "UPDATE"]
@@ -199,7 +200,7 @@ def registry(operator_namespace: str) -> list[Registered]:
         Registered(
             crd(
                 name="capa-identities.kubetenancy.dev",
-                path="/validate/capa-identities",
+                path=CAPA_IDENTITIES,
                 rules=tuple(rule(k.group, "*", [k.plural], [*WRITE, "DELETE"], "Cluster") for k in IDENTITY_KINDS),
                 why="only Cluster API AWS identities depend on it; deleting one in use strands its clusters",
                 requires_crds=(ROLE_IDENTITY.crd_name,),

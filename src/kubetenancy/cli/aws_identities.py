@@ -29,7 +29,7 @@ from kubetenancy.cloud.identity_index import IdentityIndex
 from kubetenancy.frontdoors.claims import namespace_owner
 from kubetenancy.k8s import ApiError, Kube
 from kubetenancy.model import IdentityKey
-from kubetenancy.operator.capa import CAPA_CRDS, installed_crds, load
+from kubetenancy.operator.capa_reads import CAPA_CRDS, installed_crds, load
 
 console = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 100_000)

@@ -13,7 +13,14 @@ from typing import Any
 import kopf
 
 from kubetenancy.admission import Decision, Request
-from kubetenancy.admission.registry import CAPA_CLUSTERS, QUOTA_RESERVE, QUOTA_SETTLE, TENANTS, registry
+from kubetenancy.admission.registry import (
+    CAPA_CLUSTERS,
+    CAPA_IDENTITIES,
+    QUOTA_RESERVE,
+    QUOTA_SETTLE,
+    TENANTS,
+    registry,
+)
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.api import crd_manifests
 from kubetenancy.desired import webhooks
@@ -23,7 +30,8 @@ from kubetenancy.k8s import Kube, applier, ensure_crds
 from kubetenancy.model import INITIALIZING, MANAGED_BY, TENANT_LABEL
 from kubetenancy.operator.account_quotas import AccountQuotaReporter
 from kubetenancy.operator.admission_server import AdmissionServer, Handler, rules_handler
-from kubetenancy.operator.capa import confirming, installed_crds, register_capa_handlers
+from kubetenancy.operator.capa import register_capa_handlers
+from kubetenancy.operator.capa_reads import confirming, confirming_deletes, installed_crds
 from kubetenancy.operator.config import OperatorConfig
 from kubetenancy.operator.multicluster import register_multicluster_handlers
 from kubetenancy.operator.probes import Probes
@@ -124,6 +132,8 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
     handlers[TENANTS] = (name, tenant_webhook)
     capa_name, check_capa = handlers[CAPA_CLUSTERS]
     handlers[CAPA_CLUSTERS] = (capa_name, confirming(kube, view.aws, check_capa))
+    identities_name, check_identities = handlers[CAPA_IDENTITIES]
+    handlers[CAPA_IDENTITIES] = (identities_name, confirming_deletes(kube, view.aws, check_identities))
     admission = AdmissionServer(handlers)
 
     async def apply_webhooks() -> None:
