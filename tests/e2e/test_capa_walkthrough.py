@@ -33,7 +33,7 @@ from kubetenancy.localcluster.companions import start_operator
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane
 from kubetenancy.localcluster.gobuild import CAPA, Binaries, build
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
-from tests.support.capa import Managers, capi_crds, crds, install, start_managers
+from tests.support.capa import Managers, capi_crds, crds, environment, install, start_managers
 from tests.support.kubectl import Kubectl
 from tests.support.waiting import eventually
 
@@ -97,12 +97,10 @@ class World:
 
 def _start_moto(directory: Path) -> tuple[Process, str]:
     port = free_port()
-    moto = spawn(
-        "moto",
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        directory / "moto.log",
-        env={**os.environ, "MOTO_RECORDER_FILEPATH": str(directory / "moto_recording")},
-    )
+    with environment({"MOTO_RECORDER_FILEPATH": str(directory / "moto_recording")}):
+        moto = spawn(
+            "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], directory / "moto.log"
+        )
     wait_until(moto, lambda: port_is_listening(port), 30, "listening")
     return moto, f"http://127.0.0.1:{port}"
 

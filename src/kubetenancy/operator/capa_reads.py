@@ -76,17 +76,18 @@ async def serve_v1beta1_identities(kube: Kube) -> None:
 
 
 async def load_identities(kube: Kube, index: IdentityIndex) -> None:
-    """Every identity as it is now (replacing the index's)."""
-    index.identities = {}
+    """Every identity as it is now (replacing the index's at once, so no reader sees a partial set)."""
+    fresh = IdentityIndex()
     for kind in IDENTITY_KINDS:
         for obj in await kube.list(kind.api_version, kind.kind):
-            index.put_identity(identity_from_cr({**obj, "kind": kind.kind}))
+            fresh.put_identity(identity_from_cr({**obj, "kind": kind.kind}))
+    index.identities = fresh.identities
 
 
 async def load_clusters(kube: Kube, index: IdentityIndex) -> dict[ClusterKey, dict[str, Any]]:
-    """Every CAPA object with an identityRef as it is now (replacing the index's); returns them, for Events.
-    Kinds whose CRD is missing (the ROSA kinds are optional parts of CAPA) are skipped."""
-    index.clusters = {}
+    """Every CAPA object with an identityRef as it is now (replacing the index's at once); returns them,
+    for Events. Kinds whose CRD is missing (the ROSA kinds are optional parts of CAPA) are skipped."""
+    fresh = IdentityIndex()
     objects: dict[ClusterKey, dict[str, Any]] = {}
     for kind in CONSUMER_KINDS:
         if await kube.get(CRD_API, "CustomResourceDefinition", kind.crd_name) is None:
@@ -94,8 +95,9 @@ async def load_clusters(kube: Kube, index: IdentityIndex) -> dict[ClusterKey, di
         for listed in await kube.list(kind.api_version, kind.kind):
             obj = {**listed, "apiVersion": kind.api_version, "kind": kind.kind}  # list items may omit them
             cluster = cluster_from_cr(obj)
-            index.put_cluster(cluster)
+            fresh.put_cluster(cluster)
             objects[cluster_key(cluster)] = involved(obj)
+    index.clusters = fresh.clusters
     return objects
 
 
