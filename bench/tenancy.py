@@ -3,8 +3,9 @@
 Workloads (issue 7):
 1. N Tenants applied at once (2 namespaces, a Quota, owners/editors/viewers each); time until all are
    Ready, against a baseline script that writes exactly the operator's objects with the same concurrency.
-2. Creating ConfigMaps and Pods in a tenant namespace (webhooks) vs a plain namespace with the same
-   ResourceQuota, at 1, 10 and 50 concurrent clients.
+2. Creating ConfigMaps and Pods in a tenant namespace (our webhooks), in a namespace served by a no-op
+   webhook with the same registration (`bench.floor`: the floor), and in a plain namespace with the same
+   ResourceQuota, at 1, 10 and 50 concurrent clients, in one run.
 3. 200 parallel pod creates against a tenant-wide quota with room for 50.
 4. With N tenants Ready: API writes while nothing changes, operator RSS, and an operator restart.
 """
@@ -12,13 +13,18 @@ Workloads (issue 7):
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from tests.support.waiting import eventually
 
+from bench import floor
 from bench.harness import (
     WRITE_VERBS,
+    Setup,
     apply_all,
     cluster,
     quota,
@@ -30,6 +36,7 @@ from bench.harness import (
 from kubetenancy.desired import tenant_objects
 from kubetenancy.frontdoors.tenantoperator import quota_from_cr, tenant_from_cr
 from kubetenancy.k8s import ApiError, Kube
+from kubetenancy.localcluster.processes import free_port, port_is_listening, spawn, wait_until
 from kubetenancy.model import ClusterPolicy
 
 CONCURRENCY = 8
@@ -108,33 +115,41 @@ async def _latencies(kube: Kube, kind: str, namespace: str, count: int, clients:
 
 
 async def _admission(count: int) -> dict[str, Any]:
-    with cluster(with_operator=True) as setup:
+    with cluster(with_operator=True) as setup, floor_webhook(setup) as floor_port:
         async with Kube(setup.cluster.kubeconfig()) as kube:
             hard = {"pods": "100000", "configmaps": "100000"}
             await kube.apply(quota("roomy", hard))
             await kube.apply(tenant("bench", "roomy"))
             await wait_ready(kube, ["bench"], within=60)
-            await kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "plain"}})
-            await kube.apply(
-                {
-                    "apiVersion": "v1",
-                    "kind": "ResourceQuota",
-                    "metadata": {"name": "q", "namespace": "plain"},
-                    "spec": {"hard": hard},
-                }
-            )
-            await wait_for_service_accounts(kube, ["bench-dev", "plain"])
+            for configuration in floor.registration(floor_port, setup.workdir / "floor-certs", frozenset(hard)):
+                await kube.apply(configuration)
+            for name, labels in (("plain", {}), ("floor", {floor.FLOOR_LABEL: "true"})):
+                namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+                await kube.apply(namespace)
+                await kube.apply(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "ResourceQuota",
+                        "metadata": {"name": "q", "namespace": name},
+                        "spec": {"hard": hard},
+                    }
+                )
+            await wait_for_service_accounts(kube, ["bench-dev", "plain", "floor"])
             results: dict[str, Any] = {}
             for kind in ("ConfigMap", "Pod"):
                 for clients in (1, 10, 50):
                     tenant_ms, tenant_errors = await _latencies(kube, kind, "bench-dev", count, clients)
+                    floor_ms, floor_errors = await _latencies(kube, kind, "floor", count, clients)
                     plain_ms, plain_errors = await _latencies(kube, kind, "plain", count, clients)
+                    ours, noop, plain = summary(tenant_ms), summary(floor_ms), summary(plain_ms)
                     results[f"{kind}@{clients}"] = {
-                        "tenant_ms": summary(tenant_ms),
-                        "plain_ms": summary(plain_ms),
-                        "p99_overhead_ms": summary(tenant_ms)["p99"] - summary(plain_ms)["p99"],
-                        "p50_overhead_ms": summary(tenant_ms)["median"] - summary(plain_ms)["median"],
-                        "errors": tenant_errors + plain_errors,
+                        "tenant_ms": ours,
+                        "floor_ms": noop,
+                        "plain_ms": plain,
+                        "p99_overhead_ms": ours["p99"] - plain["p99"],
+                        "p50_overhead_ms": ours["median"] - plain["median"],
+                        "floor_p99_overhead_ms": noop["p99"] - plain["p99"],
+                        "errors": tenant_errors + floor_errors + plain_errors,
                     }
             results["server_side_mean_ms"] = {
                 webhook: 1000
@@ -143,6 +158,19 @@ async def _admission(count: int) -> dict[str, Any]:
                 for webhook in ("tenant-quota-reserve.kubetenancy.dev", "tenant-quota-settle.kubetenancy.dev")
             }
             return results
+
+
+@contextmanager
+def floor_webhook(setup: Setup) -> Iterator[int]:
+    """The no-op webhook (`bench.floor`) running beside the operator; yields its port."""
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.floor", "--port", str(port), "--cert-dir", setup.workdir / "floor-certs"]
+    process = spawn("bench-floor", argv, setup.workdir / "floor.log")
+    try:
+        wait_until(process, lambda: port_is_listening(port), 30, "the no-op webhook")
+        yield port
+    finally:
+        process.stop()
 
 
 def admission(count: int) -> dict[str, Any]:

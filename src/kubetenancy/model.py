@@ -51,6 +51,9 @@ class TenantQuota:
     name: str
     hard: Mapping[str, str] = field(default_factory=dict)
     limit_range: tuple[Mapping[str, Any], ...] = ()
+    tenant: str | None = None
+    """The tenant it limits, for a quota that names its tenant (Kiosk's AccountQuota); None when tenants
+    name their quota (MTO's Tenant spec.quota)."""
 
 
 AllowList = frozenset[str] | None
@@ -80,6 +83,9 @@ class NamespaceTemplate:
 
     name: str
     template: str
+    api_version: str
+    """Of the instance kind it is written as (the front door's choice)."""
+    kind: str
     sync: bool = False
     parameters: tuple[tuple[str, str], ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -201,6 +207,11 @@ class NamespaceAllowance:
         return frozenset(keys)
 
 
+CONTROLLER_IDENTITY_KIND = "AWSClusterControllerIdentity"
+CONTROLLER_IDENTITY_NAME = "default"
+"""CAPA's controller identity is a singleton of this name."""
+
+
 @dataclass(frozen=True)
 class IdentityKey:
     kind: str
@@ -242,6 +253,10 @@ class CloudCluster:
     cluster_name: str | None = None
     """The Cluster API cluster it belongs to (its label or owner), when known; CAPA tags AWS resources
     with this name."""
+    owns_network: bool = False
+    """Whether CAPA finds its AWS resources (VPC, subnets, load balancers) by a tag carrying only the
+    Cluster API cluster's name (AWSCluster, AWSManagedControlPlane): two such objects of one name in one
+    account and region share those resources."""
 
     def __str__(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"

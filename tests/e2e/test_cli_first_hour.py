@@ -36,7 +36,7 @@ def shell(script: str, path: str, **env: str) -> subprocess.CompletedProcess[str
 
 @pytest.fixture
 def dev_plane(tmp_path: Path, binaries: Binaries) -> Iterator[tuple[dict[str, str], Path]]:
-    """`kubetenancy dev up --no-operator` in a state directory of its own, and a kubectl beside kubetenancy
+    """`kubetenancy dev up --no-operator --no-node` in a state directory of its own, and a kubectl beside kubetenancy
     as `make run` links it."""
     env = {"KUBETENANCY_STATE_DIR": str(tmp_path / "state")}
     bin_dir = tmp_path / "bin"
@@ -44,7 +44,7 @@ def dev_plane(tmp_path: Path, binaries: Binaries) -> Iterator[tuple[dict[str, st
     for name in ("kubetenancy", "kubectl-tenancy"):
         (bin_dir / name).symlink_to(VENV_BIN / name)
     (bin_dir / "kubectl").symlink_to(binaries.kubectl)
-    up = shell("kubetenancy dev up --no-operator", f"{bin_dir}:{SYSTEM_PATH}", **env)
+    up = shell("kubetenancy dev up --no-operator --no-node", f"{bin_dir}:{SYSTEM_PATH}", **env)
     assert up.returncode == 0, up.stderr
     yield env, bin_dir
     shell("kubetenancy dev down", f"{bin_dir}:{SYSTEM_PATH}", **env)
@@ -137,24 +137,26 @@ async def test_a_member_lists_their_tenants_and_what_they_hold(
 
 
 async def test_register_a_managed_cluster_and_an_empty_admin_rbac_says_why(
-    operator: str, admin: Kube, control_plane: ControlPlane
+    operator: str, admin: Kube, control_plane: ControlPlane, namespace: str
 ) -> None:
+    """Registered in the test's own namespace, which goes afterwards (the Sveltos walkthrough starts from no
+    registered cluster)."""
     management = control_plane.cluster().kubeconfig()
     registered = kubectl_tenancy(
-        "register", "cluster", "--namespace", "cli-gke", "--cluster", "cli-production", "--labels", "env=cli,org=x",
+        "register", "cluster", "--namespace", namespace, "--cluster", "cli-production", "--labels", "env=cli,org=x",
         "--kubeconfig", str(control_plane.cluster("cluster-2").kubeconfig()), kubeconfig=management,
     )  # fmt: skip
     assert registered.returncode == 0, registered.stderr
 
     async def ready() -> bool:
-        found = await admin.get("lib.projectsveltos.io/v1beta1", "SveltosCluster", "cli-production", "cli-gke")
+        found = await admin.get("lib.projectsveltos.io/v1beta1", "SveltosCluster", "cli-production", namespace)
         return bool(((found or {}).get("status") or {}).get("ready"))
 
     await eventually(ready)
-    secret = await admin.get("v1", "Secret", "cli-production-sveltos-kubeconfig", "cli-gke")
+    secret = await admin.get("v1", "Secret", "cli-production-sveltos-kubeconfig", namespace)
     assert secret is not None
     assert list(secret["data"]) == ["kubeconfig"]
-    shown = kubectl_tenancy("show", "admin-rbac", "--namespace", "cli-gke", kubeconfig=management)
+    shown = kubectl_tenancy("show", "admin-rbac", "--namespace", namespace, kubeconfig=management)
     assert shown.returncode == 0, shown.stderr
     assert shown.stderr.strip() == (
         "No rules found: nothing is granted to any tenant admin in the 1 managed cluster(s) read: a RoleRequest "

@@ -15,14 +15,16 @@ from kubetenancy.admission.view import TenancyView
 from kubetenancy.admission.workloads import registry_of, workload_follows_tenant_policy
 from kubetenancy.frontdoors.tenantoperator import tenant_from_cr
 from kubetenancy.model import ClusterPolicy, TenantQuota
+from kubetenancy.operator.tenancy_index import TenancyIndex
 
 
-def view(**tenants: dict[str, Any]) -> TenancyView:
-    result = TenancyView(policy=ClusterPolicy(disable_node_port_services=True, disable_host_ports=True))
+def view(policy: ClusterPolicy | None = None, **tenants: dict[str, Any]) -> TenancyView:
+    index = TenancyIndex()
+    index.set_policy(policy or ClusterPolicy(disable_node_port_services=True, disable_host_ports=True))
     for name, spec in tenants.items():
-        result.put_tenant(tenant_from_cr(name, {"quota": "small", **spec}, None))
-    result.quotas["small"] = TenantQuota("small")
-    return result
+        index.put_tenant(tenant_from_cr(name, {"quota": "small", **spec}, None), "Tenant.tenantoperator.stakater.com")
+    index.quota_seen("small", TenantQuota("small"), names_tenant=False)
+    return index.view
 
 
 def request(kind: str, obj: dict[str, Any], *, operation: str = "CREATE", user: str = "alice", **extra: Any) -> Request:
@@ -58,8 +60,7 @@ def test_namespaces_must_be_free() -> None:
 
 
 def test_system_and_privileged_namespaces_are_never_a_tenants() -> None:
-    current = view()
-    current.policy = ClusterPolicy(privileged_namespaces=("openshift-.*",))
+    current = view(ClusterPolicy(privileged_namespaces=("openshift-.*",)))
     for ns in ("kube-system", "openshift-monitoring"):
         spec = {"quota": "small", "namespaces": {"withoutTenantPrefix": [ns]}}
         decision = namespaces_must_be_free(request("Tenant", {"metadata": {"name": "t"}, "spec": spec}), current)

@@ -13,6 +13,7 @@ from kubetenancy.admission.view import TenancyView
 from kubetenancy.desired.capa_crds import serve_v1beta1
 from kubetenancy.frontdoors.capa import cluster_from_cr, identity_from_cr
 from kubetenancy.operator.admission_server import review_response, rules_handler
+from kubetenancy.operator.quota_ledger import QuotaLedger
 
 INFRA, CP = "infrastructure.cluster.x-k8s.io", "controlplane.cluster.x-k8s.io"
 LOGISTICS = {"stakater.com/tenant": "logistics"}
@@ -207,7 +208,11 @@ def test_labels_an_identity_selects_on_are_protected_tenant_labels_keep_their_ow
 
 
 async def test_warnings_reach_the_admission_response() -> None:
-    webhook = next(r for r in registry("kubetenancy") if r.spec.name == "capa-identities.kubetenancy.dev")
+    webhook = next(
+        r
+        for r in registry("kubetenancy", QuotaLedger(TenancyView()))
+        if r.spec.name == "capa-identities.kubetenancy.dev"
+    )
     decision = await rules_handler(webhook, TenancyView())(request(role("open", {})))
     review = {"request": {"uid": "u1"}}
     response = review_response(review, decision)["response"]

@@ -7,8 +7,9 @@ import base64
 import pytest
 import yaml
 
+from kubetenancy.frontdoors.sveltos import sveltos_cluster_from_cr as from_sveltos_cluster
 from kubetenancy.multicluster.adminrbac import Collected, why_empty
-from kubetenancy.multicluster.clusters import from_sveltos_cluster, kubeconfig_from_secret
+from kubetenancy.multicluster.clusters import kubeconfig_from_secret
 from kubetenancy.multicluster.registration import registration, self_contained
 
 KUBECONFIG = {

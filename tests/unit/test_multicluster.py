@@ -12,20 +12,22 @@ import pytest
 import yaml
 from rich.console import Console
 
-from kubetenancy.api.sveltos import ClusterProfileSpec, RoleRequestSpec, Selector
+from kubetenancy.api.sveltos import Selector
 from kubetenancy.cli.show import render
+from kubetenancy.cluster_model import Admin, ClusterProfile, ManagedCluster, RoleRequest
+from kubetenancy.frontdoors.sveltos import (
+    NotATenantProfile,
+    cluster_profile_from_cr,
+    role_request_from_cr,
+    selector,
+    tenant_admin,
+)
+from kubetenancy.frontdoors.sveltos import capi_cluster_from_cr as from_capi_cluster
+from kubetenancy.frontdoors.sveltos import sveltos_cluster_from_cr as from_sveltos_cluster
 from kubetenancy.localcluster.gobuild import HELM, go_binary_name
 from kubetenancy.multicluster.adminrbac import rows
-from kubetenancy.multicluster.clusters import (
-    KubeconfigError,
-    ManagedCluster,
-    from_capi_cluster,
-    from_sveltos_cluster,
-    kubeconfig_from_secret,
-    probe_status,
-)
+from kubetenancy.multicluster.clusters import KubeconfigError, kubeconfig_from_secret, probe_status
 from kubetenancy.multicluster.grants import (
-    Admin,
     SourcedRole,
     grant_hash,
     grant_objects,
@@ -36,16 +38,8 @@ from kubetenancy.multicluster.grants import (
     stored_kubeconfig,
 )
 from kubetenancy.multicluster.kubeconfigs import token_due, token_kubeconfig
-from kubetenancy.multicluster.profiles import (
-    NotATenantProfile,
-    chart_reference,
-    parse_resource_key,
-    profile_hash,
-    resource_key,
-    tenant_admin,
-)
+from kubetenancy.multicluster.profiles import chart_reference, parse_resource_key, profile_hash, resource_key
 from kubetenancy.multicluster.references import UnusableReference, data_of, documents
-from kubetenancy.multicluster.selectors import matches
 
 RBAC = "rbac.authorization.k8s.io/v1"
 PRODUCTION = ManagedCluster(
@@ -70,7 +64,7 @@ def kubeconfig(server: str = "https://10.0.0.1:6443") -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("selector", "labels", "selected"),
+    ("given", "labels", "selected"),
     [
         ({}, {}, True),
         ({"matchLabels": {"org": "foo.io"}}, {"org": "foo.io", "env": "x"}, True),
@@ -87,9 +81,9 @@ def kubeconfig(server: str = "https://10.0.0.1:6443") -> dict[str, Any]:
     ],
 )
 def test_label_selectors_select_as_kubernetes_does(
-    selector: dict[str, Any], labels: dict[str, str], selected: bool
+    given: dict[str, Any], labels: dict[str, str], selected: bool
 ) -> None:
-    assert matches(Selector.model_validate(selector), labels) is selected
+    assert selector(Selector.model_validate(given)).matches(labels) is selected
 
 
 # -- clusters --------------------------------------------------------------------------------------------
@@ -182,12 +176,13 @@ def seed_roles() -> list[SourcedRole]:
     return [SourcedRole(role, "ConfigMap", "default", "foo-shared-access") for role in roles]
 
 
-def spec(**extra: Any) -> RoleRequestSpec:
-    return RoleRequestSpec.model_validate({"serviceAccountName": "eng", "serviceAccountNamespace": "default", **extra})
+def spec(**extra: Any) -> RoleRequest:
+    fields = {"serviceAccountName": "eng", "serviceAccountNamespace": "default", **extra}
+    return role_request_from_cr({"metadata": {"name": "foo-access"}, "spec": fields})
 
 
 def test_a_role_request_deploys_the_account_roles_namespaces_and_bindings() -> None:
-    objects = grant_objects("foo-access", spec(), seed_roles())
+    objects = grant_objects(spec(), seed_roles())
     assert [(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects] == [
         ("Namespace", None, "foo-eng"),
         ("Namespace", None, "foo-hr"),
@@ -218,9 +213,9 @@ def test_only_roles_with_their_namespaces_can_be_granted() -> None:
 
 
 def test_the_hash_changes_with_what_is_granted_only() -> None:
-    objects = grant_objects("foo-access", spec(), seed_roles())
+    objects = grant_objects(spec(), seed_roles())
     same = grant_hash(PRODUCTION, spec(), objects)
-    assert grant_hash(PRODUCTION, spec(), grant_objects("foo-access", spec(), seed_roles())) == same
+    assert grant_hash(PRODUCTION, spec(), grant_objects(spec(), seed_roles())) == same
     assert grant_hash(PRODUCTION, spec(), objects[:-1]) != same
     assert grant_hash(PRODUCTION, spec(expirationSeconds=3600), objects) != same
     assert grant_hash(ManagedCluster("Cluster", "gke", "production"), spec(), objects) != same
@@ -287,6 +282,10 @@ def test_deployed_resources_are_recorded_as_keys_that_parse_back() -> None:
     assert parse_resource_key(resource_key(namespaced)) == ("v1", "ConfigMap", "n", "c")
 
 
+def profile_of(spec: dict[str, Any]) -> ClusterProfile:
+    return cluster_profile_from_cr({"metadata": {"name": "p"}, "spec": spec})
+
+
 def test_charts_are_referenced_as_helm_wants_them() -> None:
     chart = {
         "repositoryURL": "https://kyverno.github.io/kyverno/",
@@ -296,9 +295,9 @@ def test_charts_are_referenced_as_helm_wants_them() -> None:
         "releaseName": "k",
         "releaseNamespace": "k",
     }
-    profile = ClusterProfileSpec.model_validate({"helmCharts": [chart]})
+    profile = profile_of({"helmCharts": [chart]})
     assert chart_reference(profile.helm_charts[0]) == ("kyverno", "https://kyverno.github.io/kyverno/")
-    oci = ClusterProfileSpec.model_validate({"helmCharts": [{**chart, "repositoryURL": "oci://r.io/charts/"}]})
+    oci = profile_of({"helmCharts": [{**chart, "repositoryURL": "oci://r.io/charts/"}]})
     assert chart_reference(oci.helm_charts[0]) == ("oci://r.io/charts/kyverno", None)
     platform = profile_hash(PRODUCTION, profile, None, [])
     assert profile_hash(PRODUCTION, profile, Admin("default", "foo"), []) != platform
@@ -309,7 +308,7 @@ def test_charts_are_referenced_as_helm_wants_them() -> None:
 
 def test_admin_rbac_rows_come_from_deployed_bindings_and_roles() -> None:
     roles = [role.role for role in seed_roles()]
-    objects = grant_objects("foo-access", spec(), seed_roles())
+    objects = grant_objects(spec(), seed_roles())
     bindings = [o for o in objects if o["kind"] == "RoleBinding"]
     cluster_role = {"apiVersion": RBAC, "kind": "ClusterRole", "metadata": {"name": "view-some"}}
     cluster_role["rules"] = [

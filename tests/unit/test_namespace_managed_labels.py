@@ -27,3 +27,8 @@ def test_owners_keep_off_kubetenancys_labels() -> None:
     removed = {k: v for k, v in base.items() if not k.startswith("pod-security")}
     assert not managed_labels_unchanged(update(base, removed), TenancyView()).allowed
     assert not managed_labels_unchanged(update(base, {**base, "kiosk.sh/account": "other"}), TenancyView()).allowed
+    # Namespaces of no tenant are not kubetenancy's to guard.
+    plain = {"pod-security.kubernetes.io/enforce": "baseline"}
+    assert managed_labels_unchanged(
+        update(plain, {"pod-security.kubernetes.io/enforce": "privileged"}), TenancyView()
+    ).allowed

@@ -6,7 +6,7 @@ from typing import Any
 
 from kubetenancy.admission import Request
 from kubetenancy.admission.tenant_pod_security import always_pull_images, pod_security_not_looser
-from kubetenancy.admission.view import TenancyView
+from kubetenancy.admission.view import TenancyView, ViewState
 from kubetenancy.desired import tenant_objects
 from kubetenancy.desired.pod_security import ENFORCE, strictest, with_current_levels
 from kubetenancy.frontdoors.tenantoperator import cluster_policy, tenant_from_cr
@@ -54,7 +54,7 @@ def tenant_request(metadata: dict[str, Any], kind: str = "Tenant") -> Request:
 
 
 def test_tenants_may_only_ask_for_stricter_levels() -> None:
-    strict = TenancyView(policy=ClusterPolicy(pod_security="restricted"))
+    strict = TenancyView(ViewState(policy=ClusterPolicy(pod_security="restricted")))
     assert pod_security_not_looser(tenant_request({"common": {"labels": {ENFORCE: "restricted"}}}), strict).allowed
     looser = pod_security_not_looser(tenant_request({"sandbox": {"labels": {ENFORCE: "baseline"}}}), strict)
     assert looser.code == 422
@@ -81,7 +81,7 @@ def test_pods_always_pull_their_images_when_asked() -> None:
         operation="CREATE", kind="Pod", group="", name="p", namespace="t-dev", user="u", groups=(), obj=pod
     )
     assert always_pull_images(create, TenancyView()).patch == ()
-    on = TenancyView(policy=cluster_policy({"tenantPolicies": {"alwaysPullImages": True}}, frozenset()))
+    on = TenancyView(ViewState(policy=cluster_policy({"tenantPolicies": {"alwaysPullImages": True}}, frozenset())))
     assert list(always_pull_images(create, on).patch) == [
         {"op": "replace", "path": "/spec/initContainers/0/imagePullPolicy", "value": "Always"},
         {"op": "add", "path": "/spec/containers/0/imagePullPolicy", "value": "Always"},

@@ -7,9 +7,9 @@ from typing import Any
 
 from kubetenancy.admission import Request
 from kubetenancy.admission.object_usage import usage_of
-from kubetenancy.admission.view import TenancyView
 from kubetenancy.frontdoors.tenantoperator import quota_from_cr, tenant_from_cr
 from kubetenancy.operator.quota_ledger import QuotaLedger
+from kubetenancy.operator.tenancy_index import TenancyIndex
 from kubetenancy.quantity import format_quantity, parse
 
 
@@ -50,10 +50,11 @@ def test_pvc_and_service_usage() -> None:
 
 
 def ledger_with_tenant(hard: dict[str, str]) -> QuotaLedger:
-    view = TenancyView()
+    index = TenancyIndex()
     quota = quota_from_cr("q", {"resourcequota": {"hard": hard}})
-    view.put_tenant(tenant_from_cr("t", {"quota": "q", "namespaces": {"withTenantPrefix": ["a", "b"]}}, quota))
-    return QuotaLedger(view)
+    tenant = tenant_from_cr("t", {"quota": "q", "namespaces": {"withTenantPrefix": ["a", "b"]}}, quota)
+    index.put_tenant(tenant, "Tenant.tenantoperator.stakater.com")
+    return QuotaLedger(index.view)
 
 
 def create_pod(namespace: str, **extra: Any) -> Request:

@@ -13,10 +13,10 @@ from kubetenancy.operator.template_status import (
     Pass,
     group_status,
     kiosk_instance_status,
-    merge_patch,
     mto_instance_status,
     read,
 )
+from kubetenancy.reconciling import merge_patch
 from kubetenancy.template_model import LabelSelector, Requirement
 
 NOW = "2026-01-02T03:04:05Z"

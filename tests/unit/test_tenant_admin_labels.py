@@ -15,6 +15,7 @@ from kubetenancy.admission.tenant_admin_labels import stamp_tenant_admin
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.desired.webhooks import configurations
 from kubetenancy.operator.admission_server import review_response, rules_handler
+from kubetenancy.operator.quota_ledger import QuotaLedger
 
 NAME = "projectsveltos.io/serviceaccount-name"
 NAMESPACE = "projectsveltos.io/serviceaccount-namespace"
@@ -87,7 +88,8 @@ def test_other_users_may_leave_the_labels_as_they_are() -> None:
 
 
 async def test_cluster_admins_are_not_stamped_and_patches_are_sent_as_json_patch() -> None:
-    (webhook,) = [r for r in registry("multi-tenant-operator") if r.spec.name == "tenant-admin-labels.kubetenancy.dev"]
+    webhooks = registry("multi-tenant-operator", QuotaLedger(TenancyView()))
+    (webhook,) = [r for r in webhooks if r.spec.name == "tenant-admin-labels.kubetenancy.dev"]
     handle = rules_handler(webhook, TenancyView())
     admin = request("admin", {NAME: "foo", NAMESPACE: "default"}, groups=("system:masters",))
     assert await handle(admin) == Decision.allow()
@@ -100,7 +102,7 @@ async def test_cluster_admins_are_not_stamped_and_patches_are_sent_as_json_patch
 
 
 def test_the_mutating_webhook_has_its_own_configuration_and_fails_closed() -> None:
-    specs = [r.spec for r in registry("multi-tenant-operator")]
+    specs = [r.spec for r in registry("multi-tenant-operator", QuotaLedger(TenancyView()))]
     validating, mutating = configurations(specs, lambda path: {"url": f"https://x{path}"})
     assert validating["kind"] == "ValidatingWebhookConfiguration"
     assert "tenant-admin-labels.kubetenancy.dev" not in {w["name"] for w in validating["webhooks"]}

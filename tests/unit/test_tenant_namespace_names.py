@@ -7,7 +7,7 @@ from typing import Any
 from kubetenancy.admission import Request
 from kubetenancy.admission.tenant_namespace_names import namespace_names_must_be_valid
 from kubetenancy.admission.view import TenancyView
-from kubetenancy.api.names import dns_label_problems
+from kubetenancy.names import dns_label_problems
 
 
 def tenant(name: str, spec: dict[str, Any]) -> Request:

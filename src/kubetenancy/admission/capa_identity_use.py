@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kubetenancy.admission.decision import Decision, Request
+from kubetenancy.admission.decision import Decision, Missing, Request
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.cloud.allowed_namespaces import describe
 from kubetenancy.cloud.identity_chain import first_refusal, not_permitted
 from kubetenancy.cloud.identity_index import IdentityIndex
 from kubetenancy.frontdoors.capa import CAPI_GROUP, capi_cluster_refs, cluster_from_cr, is_consumer
+from kubetenancy.frontdoors.table import CAPA_CLUSTERS, CAPI_CLUSTER
 from kubetenancy.model import CloudCluster
 
 
@@ -80,18 +81,34 @@ def identity_may_be_used(request: Request, view: TenancyView) -> Decision:
         return Decision.allow()
     cluster = cluster_from_cr({**request.obj, "kind": request.kind})
     old = cluster_from_cr({**request.old, "kind": request.kind}) if request.old else None
-    return _judge(request, cluster, old, index)
+    decision = _judge(request, cluster, old, index)
+    key = (request.kind, request.namespace or "", request.name)
+    if request.namespace and key not in index.capi_names and key not in index.clusters:
+        # Its Cluster API cluster (whose name it takes) may have been applied a moment ago.
+        served = CAPI_CLUSTER.served
+        return replace(decision, missing=(Missing(served.api_version, served.kind, None, request.namespace),))
+    return decision
 
 
 def _cluster_points_at(request: Request, index: IdentityIndex) -> Decision:
     """A Cluster API Cluster names the CAPA objects whose cluster name it is: judge them under that name."""
     old_refs = set(capi_cluster_refs(request.old)) if request.old else set()
     namespace = request.namespace or ""
+    unseen: list[Missing] = []
     for kind, name in capi_cluster_refs(request.obj):
         known = index.clusters.get((kind, namespace, name))
-        if known is None or (kind, name) in old_refs or known.cluster_name == request.name:
+        if known is None:
+            unseen += _missing(kind, name, namespace)  # perhaps applied a moment ago
+            continue
+        if (kind, name) in old_refs or known.cluster_name == request.name:
             continue
         decision = _shares_resources(request, replace(known, cluster_name=request.name), index)
         if not decision.allowed:
             return decision
-    return Decision.allow()
+    return Decision(True, missing=tuple(unseen))
+
+
+def _missing(kind: str, name: str, namespace: str) -> list[Missing]:
+    """The CAPA object a Cluster points at, by its door's coordinates."""
+    door = next((d for d in CAPA_CLUSTERS if d.served.kind == kind), None)
+    return [Missing(door.served.api_version, kind, name, namespace)] if door is not None else []

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from kubetenancy.frontdoors.table import Door
+
+M = TypeVar("M")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,11 @@ class Request:
         labels: dict[str, str] = (self.obj or self.old).get("metadata", {}).get("labels") or {}
         return labels
 
+    def model(self, door: Door[M]) -> M:
+        """The request's object through its kind's front door (rules run after the typed-spec check)."""
+        metadata = {**(self.obj.get("metadata") or {}), "name": self.name}
+        return door.read({**self.obj, "metadata": metadata})
+
     @classmethod
     def from_review(cls, review: dict[str, Any]) -> Request:
         """Decode an AdmissionReview's request once."""
@@ -52,6 +61,17 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Missing:
+    """An object a rule did not find in the view, which may exist all the same (created a moment ago)."""
+
+    api_version: str
+    kind: str
+    name: str | None
+    """None: every object of the kind in `namespace`."""
+    namespace: str | None = None
+
+
+@dataclass(frozen=True)
 class Decision:
     allowed: bool
     message: str = ""
@@ -59,6 +79,9 @@ class Decision:
     reason: str = "Forbidden"
     patch: tuple[dict[str, Any], ...] = ()
     """JSON Patch operations a mutating webhook applies to the object (allowed decisions only)."""
+    missing: tuple[Missing, ...] = ()
+    """Objects this decision was made without, because the view has not seen them: the webhook server reads
+    them once (the view may lag behind the API server) and asks the rules again if any exist."""
     warnings: tuple[str, ...] = ()
     """Shown by kubectl as `Warning: ...` (allowed or not)."""
 
@@ -82,6 +105,6 @@ class Decision:
         return cls(False, message)
 
     @classmethod
-    def invalid(cls, message: str) -> Decision:
-        """Refused because the object itself is wrong (HTTP 422)."""
-        return cls(False, message, 422, "Invalid")
+    def invalid(cls, message: str, *missing: Missing) -> Decision:
+        """Refused because the object itself is wrong (HTTP 422); `missing`: what it names does not exist."""
+        return cls(False, message, 422, "Invalid", missing=missing)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.view import TenancyView
-from kubetenancy.api.kiosk import ACCOUNT_LABEL
 from kubetenancy.desired.pod_security import ALWAYS_PULL_LABEL
 from kubetenancy.desired.tenant import POLICY_LABEL
+from kubetenancy.frontdoors.claims import namespace_owner
+from kubetenancy.frontdoors.kiosk import ACCOUNT_LABEL
 
 PREFIXES = ("pod-security.kubernetes.io/",)
 LABELS = frozenset({ACCOUNT_LABEL, ALWAYS_PULL_LABEL, POLICY_LABEL})
@@ -26,6 +27,8 @@ def managed_labels_unchanged(request: Request, view: TenancyView) -> Decision:
         return Decision.allow()
     new = request.obj.get("metadata", {}).get("labels") or {}
     old = request.old.get("metadata", {}).get("labels") or {}
+    if namespace_owner(old) is None:
+        return Decision.allow()  # not a tenant's namespace: its labels are none of kubetenancy's business
     changed = sorted(key for key in {*new, *old} if _managed(key) and new.get(key) != old.get(key))
     if not changed:
         return Decision.allow()

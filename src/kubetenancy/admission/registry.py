@@ -4,9 +4,10 @@ webhook configurations. The first rule that denies decides.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, Protocol
 
 from kubetenancy.admission.capa_identities import identity_is_sound
 from kubetenancy.admission.capa_identity_use import identity_may_be_used
@@ -26,12 +27,6 @@ from kubetenancy.admission.tenant_quota_exists import quota_must_exist
 from kubetenancy.admission.typed_spec import validate_spec
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.admission.workloads import workload_follows_tenant_policy
-from kubetenancy.api import kiosk_templates, tenantoperator_templates
-from kubetenancy.api.capa import CONSUMER_KINDS, IDENTITY_KINDS, ROLE_IDENTITY
-from kubetenancy.api.crd import ServedKind
-from kubetenancy.api.kiosk import ACCOUNT_QUOTA_V1ALPHA1, ACCOUNT_V1ALPHA1
-from kubetenancy.api.sveltos import CLUSTER_PROFILE_V1BETA1, ROLE_REQUEST_V1BETA1, SVELTOS_CLUSTER_V1BETA1
-from kubetenancy.api.tenantoperator import INTEGRATION_CONFIG_V1BETA1, QUOTA_V1BETA1, TENANT_V1BETA3
 from kubetenancy.desired.pod_security import ALWAYS_PULL_LABEL
 from kubetenancy.desired.tenant import POLICY_LABEL
 from kubetenancy.desired.webhooks import (
@@ -41,27 +36,50 @@ from kubetenancy.desired.webhooks import (
     not_system_namespaces,
     rule,
 )
+from kubetenancy.frontdoors.table import (
+    CAPA_CLUSTERS,
+    CAPA_IDENTITIES,
+    CAPA_ROLE_IDENTITY,
+    CAPI_CLUSTER,
+    CLUSTER_PROFILE,
+    KIOSK_ACCOUNT,
+    KIOSK_ACCOUNT_QUOTA,
+    MTO_POLICY,
+    MTO_QUOTA,
+    MTO_TENANT,
+    ROLE_REQUEST,
+    SVELTOS_CLUSTER,
+    TEMPLATES,
+    Door,
+)
 from kubetenancy.model import TENANT_LABEL
 
 Rule = Callable[[Request, TenancyView], Decision]
-TENANTS = "/validate/tenants"
-QUOTA_RESERVE = "/validate/tenant-quota-reserve"
-QUOTA_SETTLE = "/validate/tenant-quota-settle"
-CAPA_CLUSTERS = "/validate/capa-clusters"
-CAPA_IDENTITIES = "/validate/capa-identities"
+Handler = Callable[[Request], Awaitable[Decision]]
 POLICY_NAMESPACES = {"matchLabels": {POLICY_LABEL: "enforced"}}
-TEMPLATES = {k.group: k for k in (kiosk_templates.TEMPLATE_V1ALPHA1, tenantoperator_templates.TEMPLATE_V1ALPHA1)}
+TEMPLATE_KINDS = {door.served.group: door.served for door in TEMPLATES}
 WRITE = ["CREATE", "UPDATE"]
+
+
+class QuotaJudge(Protocol):
+    """Judges the tenant-wide quota: keeps a ledger of usage and reservations (state of its own)."""
+
+    async def reserve(self, request: Request) -> Decision: ...
+
+    async def settle(self, request: Request) -> Decision: ...
 
 
 @dataclass(frozen=True)
 class Registered:
     spec: WebhookSpec
-    rules: tuple[Rule, ...]
+    rules: tuple[Rule, ...] = ()
+    """Pure rules, run in order over the view; the first that denies decides."""
+    handler: Handler | None = None
+    """Instead of rules: a webhook that keeps state of its own answers itself (the quota ledger)."""
 
 
-def _typed(*kinds: ServedKind) -> Rule:
-    by_kind = {(kind.group, kind.kind): kind for kind in kinds}
+def _typed(*doors: Door[Any]) -> Rule:
+    by_kind = {(door.served.group, door.served.kind): door.served for door in doors}
 
     def check(request: Request, view: TenancyView) -> Decision:
         kind = by_kind.get((request.group, request.kind))
@@ -77,22 +95,23 @@ def _only(operation: str, rule_fn: Rule) -> Rule:
     return check
 
 
-def _served(kind: ServedKind, operations: list[str]) -> dict[str, object]:
-    return rule(kind.group, kind.version, [kind.plural], operations)
+def _served(door: Door[Any], operations: list[str]) -> dict[str, object]:
+    return rule(door.served.group, door.served.version, [door.served.plural], operations)
 
 
-def registry(operator_namespace: str) -> list[Registered]:
+def registry(operator_namespace: str, quota: QuotaJudge) -> list[Registered]:
+    """Every webhook, in order, each with its rules or its handler: built once, by the composition root."""
     crd = partial(WebhookSpec, failure_policy="Fail", bypassable=False)
     return [
         Registered(
             crd(
                 name="tenants.kubetenancy.dev",
-                path=TENANTS,
-                rules=(_served(TENANT_V1BETA3, WRITE),),
+                path="/validate/tenants",
+                rules=(_served(MTO_TENANT, WRITE),),
                 why="only Tenants depend on it; a Tenant without its Quota or with another's namespaces is unsafe",
             ),
             (
-                _typed(TENANT_V1BETA3),
+                _typed(MTO_TENANT),
                 namespace_names_must_be_valid,
                 pod_security_not_looser,
                 tenant_name_must_be_free,
@@ -104,65 +123,62 @@ def registry(operator_namespace: str) -> list[Registered]:
             crd(
                 name="accounts.kubetenancy.dev",
                 path="/validate/accounts",
-                rules=(_served(ACCOUNT_V1ALPHA1, WRITE),),
+                rules=(_served(KIOSK_ACCOUNT, WRITE),),
                 why="only Accounts depend on it; an Account named like a Tenant would claim its namespaces",
             ),
-            (_typed(ACCOUNT_V1ALPHA1), pod_security_not_looser, tenant_name_must_be_free),
+            (_typed(KIOSK_ACCOUNT), pod_security_not_looser, tenant_name_must_be_free),
         ),
         Registered(
             crd(
                 name="accountquotas.kubetenancy.dev",
                 path="/validate/accountquotas",
-                rules=(_served(ACCOUNT_QUOTA_V1ALPHA1, WRITE),),
+                rules=(_served(KIOSK_ACCOUNT_QUOTA, WRITE),),
                 why="only AccountQuotas depend on it",
             ),
-            (_typed(ACCOUNT_QUOTA_V1ALPHA1),),
+            (_typed(KIOSK_ACCOUNT_QUOTA),),
         ),
         Registered(
             crd(
                 name="quotas.kubetenancy.dev",
                 path="/validate/quotas",
-                rules=(_served(QUOTA_V1BETA1, [*WRITE, "DELETE"]),),
+                rules=(_served(MTO_QUOTA, [*WRITE, "DELETE"]),),
                 why="only Quotas depend on it; deleting a Quota in use would leave tenants unlimited",
             ),
-            (_typed(QUOTA_V1BETA1), _only("DELETE", quota_not_in_use)),
+            (_typed(MTO_QUOTA), _only("DELETE", quota_not_in_use)),
         ),
         Registered(
             crd(
                 name="integrationconfigs.kubetenancy.dev",
                 path="/validate/integrationconfigs",
-                rules=(_served(INTEGRATION_CONFIG_V1BETA1, WRITE),),
+                rules=(_served(MTO_POLICY, WRITE),),
                 why="only the IntegrationConfig depends on it",
             ),
-            (_typed(INTEGRATION_CONFIG_V1BETA1),),
+            (_typed(MTO_POLICY),),
         ),
         Registered(
             crd(
                 name="templates.kubetenancy.dev",
                 path="/validate/templates",
-                rules=tuple(_served(k, WRITE) for k in TEMPLATES.values()),
+                rules=tuple(_served(door, WRITE) for door in TEMPLATES),
                 why="only Templates depend on it; a bad validation regex or manifest would fail every instance",
             ),
-            (lambda request, view: validate_spec(request, TEMPLATES[request.group]),),
+            (lambda request, view: validate_spec(request, TEMPLATE_KINDS[request.group]),),
         ),
         Registered(
             crd(
                 name="sveltos.kubetenancy.dev",
                 path="/validate/sveltos",
-                rules=tuple(
-                    _served(kind, WRITE)
-                    for kind in (SVELTOS_CLUSTER_V1BETA1, ROLE_REQUEST_V1BETA1, CLUSTER_PROFILE_V1BETA1)
-                ),
+                rules=tuple(_served(kind, WRITE) for kind in (SVELTOS_CLUSTER, ROLE_REQUEST, CLUSTER_PROFILE)),
                 why="only SveltosClusters, RoleRequests and ClusterProfiles depend on it; features kubetenancy does "
                 "not serve are refused instead of silently dropped",
             ),
-            (_typed(SVELTOS_CLUSTER_V1BETA1, ROLE_REQUEST_V1BETA1, CLUSTER_PROFILE_V1BETA1),),
+            (_typed(SVELTOS_CLUSTER, ROLE_REQUEST, CLUSTER_PROFILE),),
         ),
         Registered(
             WebhookSpec(
                 name="tenant-admin-labels.kubetenancy.dev",
                 path="/mutate/clusterprofiles",
-                rules=(_served(CLUSTER_PROFILE_V1BETA1, WRITE),),
+                rules=(_served(CLUSTER_PROFILE, WRITE),),
                 failure_policy="Fail",
                 why="only ClusterProfiles depend on it; failing open would let a tenant's unlabelled profile deploy "
                 "with the platform admin's rights",
@@ -185,25 +201,27 @@ def registry(operator_namespace: str) -> list[Registered]:
         Registered(
             crd(
                 name="capa-clusters.kubetenancy.dev",
-                path=CAPA_CLUSTERS,
+                path="/validate/capa-clusters",
                 rules=(
-                    *(rule(k.group, "*", [k.plural], WRITE) for k in CONSUMER_KINDS),
-                    rule("cluster.x-k8s.io", "*", ["clusters"], WRITE),
+                    *(rule(d.served.group, "*", [d.served.plural], WRITE) for d in CAPA_CLUSTERS),
+                    rule(CAPI_CLUSTER.served.group, "*", [CAPI_CLUSTER.served.plural], WRITE),
                 ),
                 why="only Cluster API AWS objects depend on it; failing open would let a cluster take over another "
                 "namespace's VPC (CAPA still checks identities itself when it reconciles)",
                 namespace_selector=not_system_namespaces(operator_namespace),
-                requires_crds=(ROLE_IDENTITY.crd_name,),
+                requires_crds=(CAPA_ROLE_IDENTITY.served.crd_name,),
             ),
             (identity_may_be_used,),
         ),
         Registered(
             crd(
                 name="capa-identities.kubetenancy.dev",
-                path=CAPA_IDENTITIES,
-                rules=tuple(rule(k.group, "*", [k.plural], [*WRITE, "DELETE"], "Cluster") for k in IDENTITY_KINDS),
+                path="/validate/capa-identities",
+                rules=tuple(
+                    rule(d.served.group, "*", [d.served.plural], [*WRITE, "DELETE"], "Cluster") for d in CAPA_IDENTITIES
+                ),
                 why="only Cluster API AWS identities depend on it; deleting one in use strands its clusters",
-                requires_crds=(ROLE_IDENTITY.crd_name,),
+                requires_crds=(CAPA_ROLE_IDENTITY.served.crd_name,),
             ),
             (identity_is_sound,),
         ),
@@ -258,26 +276,23 @@ def registry(operator_namespace: str) -> list[Registered]:
         Registered(
             WebhookSpec(
                 name="tenant-quota-reserve.kubetenancy.dev",
-                path=QUOTA_RESERVE,
-                rules=(
-                    rule("", "v1", ["pods", "configmaps", "secrets", "services", "persistentvolumeclaims"], ["CREATE"]),
-                    rule("", "v1", ["replicationcontrollers"], ["CREATE"]),
-                    rule("apps", "v1", ["deployments", "replicasets", "statefulsets", "daemonsets"], ["CREATE"]),
-                    rule("batch", "v1", ["jobs", "cronjobs"], ["CREATE"]),
-                ),
+                path="/validate/tenant-quota-reserve",
+                rules=(),
+                quota_scoped=True,
                 failure_policy="Ignore",
                 why="while the operator is down each namespace is still held to the whole tenant limit by its "
-                "own ResourceQuota; failing closed would stop every object of every tenant",
+                "own ResourceQuota; failing closed would stop every object of every tenant; registered only for "
+                "the resources some tenant quota limits",
                 namespace_selector=TENANT_NAMESPACES,
                 bypassable=False,
                 side_effects="NoneOnDryRun",
             ),
-            (),
+            handler=quota.reserve,
         ),
         Registered(
             WebhookSpec(
                 name="tenant-quota-settle.kubetenancy.dev",
-                path=QUOTA_SETTLE,
+                path="/validate/tenant-quota-settle",
                 rules=(rule("", "v1", ["resourcequotas/status"], ["UPDATE"]),),
                 failure_policy="Ignore",
                 why="records usage and backs up the reservations; same trade-off as the reservation webhook",
@@ -285,6 +300,6 @@ def registry(operator_namespace: str) -> list[Registered]:
                 object_selector={"matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]},
                 bypassable=False,
             ),
-            (),
+            handler=quota.settle,
         ),
     ]

@@ -14,7 +14,8 @@ from typing import Any
 
 from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.view import TenancyView
-from kubetenancy.api.sveltos import SERVICE_ACCOUNT_NAME_LABEL, SERVICE_ACCOUNT_NAMESPACE_LABEL
+from kubetenancy.frontdoors.sveltos import SERVICE_ACCOUNT_NAME_LABEL, SERVICE_ACCOUNT_NAMESPACE_LABEL
+from kubetenancy.frontdoors.table import CLUSTER_PROFILE
 
 SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 LABELS = (SERVICE_ACCOUNT_NAME_LABEL, SERVICE_ACCOUNT_NAMESPACE_LABEL)
@@ -35,7 +36,7 @@ def _escape(key: str) -> str:
 
 
 def stamp_tenant_admin(request: Request, view: TenancyView) -> Decision:
-    forbidden = f'clusterprofiles.config.projectsveltos.io "{request.name}" is forbidden'
+    forbidden = f'{CLUSTER_PROFILE.served.crd_name} "{request.name}" is forbidden'
     old = _claim(request.old) if request.operation == "UPDATE" else (None, None)
     new = _claim(request.obj)
     if not request.user.startswith(SERVICE_ACCOUNT_PREFIX):

@@ -9,15 +9,13 @@ from __future__ import annotations
 from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.view import TenancyView
 
-QUALIFIED = {"Tenant": "Tenant.tenantoperator.stakater.com", "Account": "Account.config.kiosk.sh"}
-
 
 def tenant_name_must_be_free(request: Request, view: TenancyView) -> Decision:
     other = view.kinds.get(request.name)
-    if request.operation != "CREATE" or other is None or other == request.kind:
+    mine = f"{request.kind}.{request.group}"
+    if request.operation != "CREATE" or other is None or other == mine:
         return Decision.allow()
     return Decision.deny(
-        f'{QUALIFIED.get(request.kind, request.kind)} "{request.name}" is forbidden: the name is taken by '
-        f'{QUALIFIED.get(other, other)} "{request.name}": tenant names are unique across MTO Tenants and Kiosk '
-        "Accounts; choose another name"
+        f'{mine} "{request.name}" is forbidden: the name is taken by {other} "{request.name}": tenant names are '
+        "unique across MTO Tenants and Kiosk Accounts; choose another name"
     )

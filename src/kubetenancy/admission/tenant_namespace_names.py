@@ -13,8 +13,8 @@ from typing import Any
 
 from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.view import TenancyView
-from kubetenancy.api.names import dns_label_problems
 from kubetenancy.frontdoors.tenantoperator import sandbox_name
+from kubetenancy.names import dns_label_problems
 
 TIER_FIELDS = ("owners", "editors", "viewers")
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.desired.webhooks import SYSTEM_NAMESPACES
-from kubetenancy.frontdoors.tenantoperator import tenant_from_cr
+from kubetenancy.frontdoors.table import MTO_TENANT
 
 
 def namespaces_must_be_free(request: Request, view: TenancyView) -> Decision:
-    wanted = tenant_from_cr(request.name, request.obj.get("spec") or {}, None).namespace_names()
+    wanted = request.model(MTO_TENANT).namespace_names()
+    kind = MTO_TENANT.served.qualified_kind
     reserved = [ns for ns in wanted if ns in SYSTEM_NAMESPACES or view.policy.is_privileged_namespace(ns)]
     if reserved:
         return Decision.deny(
-            f'Tenant.tenantoperator.stakater.com "{request.name}" is forbidden: spec.namespaces: '
+            f'{kind} "{request.name}" is forbidden: spec.namespaces: '
             f"{', '.join(reserved)} cannot belong to a tenant (system or privileged namespaces)"
         )
     claims = view.namespace_claims()
@@ -22,6 +23,6 @@ def namespaces_must_be_free(request: Request, view: TenancyView) -> Decision:
     if not taken:
         return Decision.allow()
     return Decision.deny(
-        f'Tenant.tenantoperator.stakater.com "{request.name}" is forbidden: spec.namespaces: namespaces already '
+        f'{kind} "{request.name}" is forbidden: spec.namespaces: namespaces already '
         f"belong to other tenants: {', '.join(taken)}; choose other names"
     )

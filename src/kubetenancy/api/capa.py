@@ -24,8 +24,6 @@ CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 """Cluster API's label on every object of a cluster: the name of the `Cluster` it belongs to."""
 
 IdentityKind = Literal["AWSClusterControllerIdentity", "AWSClusterRoleIdentity", "AWSClusterStaticIdentity"]
-CONTROLLER_IDENTITY_NAME = "default"
-"""CAPA's controller identity is a singleton of this name."""
 
 
 class CapaModel(ApiModel):

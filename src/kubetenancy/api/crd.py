@@ -54,6 +54,16 @@ class ServedKind:
     def crd_name(self) -> str:
         return f"{self.plural}.{self.group}"
 
+    @property
+    def qualified_kind(self) -> str:
+        """As the API server names the kind in messages: `Tenant.tenantoperator.stakater.com`."""
+        return f"{self.kind}.{self.group}"
+
+    def path(self, namespace: str | None = None) -> str:
+        """The collection's URL path on the API server."""
+        where = f"/namespaces/{namespace}" if namespace else ""
+        return f"/apis/{self.group}/{self.version}{where}/{self.plural}"
+
     def schema(self) -> Schema:
         properties: dict[str, Any] = {
             "apiVersion": {"type": "string"},

@@ -9,21 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from kubetenancy.apiserver import objects
 from kubetenancy.apiserver.access import AccessReviews
 from kubetenancy.apiserver.membership import Membership
 from kubetenancy.apiserver.objects import ACCOUNTS
 from kubetenancy.apiserver.views import ApiStatusError, FilteredView
 from kubetenancy.apiserver.visibility import Caller, sees_tenant
-from kubetenancy.frontdoors.kiosk import account_from_cr
+from kubetenancy.frontdoors.table import KIOSK_ACCOUNT
 from kubetenancy.k8s import Identity
 from kubetenancy.k8s.passthrough import Passthrough
 
 Object = dict[str, Any]
-CONFIG = "config.kiosk.sh/v1alpha1"
-PATH = f"/apis/{CONFIG}/accounts"
+CONFIG = KIOSK_ACCOUNT.served
+PATH = CONFIG.path()
 WRITE_PARAMS = ("dryRun", "fieldManager", "fieldValidation")
 
 
@@ -31,12 +29,12 @@ class Accounts(FilteredView):
     def __init__(self, api: Passthrough, access: AccessReviews, membership: Membership) -> None:
         """Shares the membership's informer of config Accounts."""
         informer = next(informer for informer in membership.informers if informer.path == PATH)
-        super().__init__(ACCOUNTS, informer, ("config.kiosk.sh", "accounts"), api, access, membership)
+        super().__init__(ACCOUNTS, informer, (CONFIG.group, CONFIG.plural), api, access, membership)
 
     def visible(self, caller: Caller, obj: Object) -> bool:
         try:
-            return sees_tenant(caller, account_from_cr(obj["metadata"]["name"], obj.get("spec") or {}, None))
-        except ValidationError:
+            return sees_tenant(caller, KIOSK_ACCOUNT.read(obj))
+        except ValueError:
             return False
 
     def show(self, obj: Object) -> Object:
@@ -54,7 +52,7 @@ class Accounts(FilteredView):
 
     @staticmethod
     def _config(body: Object) -> Object:
-        return {**body, "apiVersion": CONFIG, "kind": "Account"}
+        return {**body, "apiVersion": CONFIG.api_version, "kind": CONFIG.kind}
 
     async def create(self, caller: Caller, body: Object, params: Mapping[str, str]) -> Object:
         return await self._as_caller(caller, "POST", PATH, params, self._config(body))

@@ -9,30 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from kubetenancy.apiserver.informer import Informer
-from kubetenancy.frontdoors.kiosk import account_from_cr
-from kubetenancy.frontdoors.tenantoperator import tenant_from_cr
+from kubetenancy.frontdoors.table import KIOSK_ACCOUNT, TENANTS, TenantDoor
 from kubetenancy.model import Tenant
 
 log = logging.getLogger(__name__)
 
-FrontDoor = Callable[[str, Mapping[str, Any]], Tenant]
-ACCOUNTS = "/apis/config.kiosk.sh/v1alpha1/accounts"
-TENANTS = "/apis/tenantoperator.stakater.com/v1beta3/tenants"
-DOORS: dict[str, FrontDoor] = {
-    ACCOUNTS: lambda name, spec: account_from_cr(name, spec, None),
-    TENANTS: lambda name, spec: tenant_from_cr(name, spec, None),
-}
+DOORS: dict[str, TenantDoor] = {door.served.path(): door for door in TENANTS}
+"""The tenant kinds' collections, each with its front door."""
+ACCOUNTS = KIOSK_ACCOUNT.served.path()
 
 
 class Membership:
     def __init__(self, *informers: Informer) -> None:
-        """`informers`: of Kiosk Accounts (ACCOUNTS) and MTO Tenants (TENANTS)."""
+        """`informers`: one per tenant kind (the keys of DOORS)."""
         self.informers = informers
         self._tenants: dict[str, dict[str, Tenant]] = {informer.path: {} for informer in informers}
         self._loaded: dict[str, asyncio.Event] = {informer.path: asyncio.Event() for informer in informers}
@@ -93,9 +85,9 @@ class Membership:
             subscription.close()
 
 
-def _model(door: FrontDoor, obj: dict[str, Any]) -> Tenant | None:
+def _model(door: TenantDoor, obj: dict[str, Any]) -> Tenant | None:
     try:
-        return door(obj["metadata"]["name"], obj.get("spec") or {})
-    except ValidationError as error:
+        return door.read(obj)
+    except ValueError as error:
         log.warning("ignoring %s: %s", obj["metadata"]["name"], error)
         return None

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubetenancy.api.kiosk import TENANCY_GROUP, VERSION
 from kubetenancy.frontdoors.claims import namespace_owner
+from kubetenancy.frontdoors.kiosk import TENANCY_API_VERSION, TENANCY_GROUP
 
-API_VERSION = f"{TENANCY_GROUP}/{VERSION}"
+API_VERSION = TENANCY_API_VERSION
+GROUP = TENANCY_GROUP
 Object = dict[str, Any]
 
 

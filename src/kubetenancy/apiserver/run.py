@@ -12,7 +12,7 @@ from kubetenancy.apiserver.access import AccessReviews
 from kubetenancy.apiserver.accounts import Accounts
 from kubetenancy.apiserver.config import ApiServerConfig
 from kubetenancy.apiserver.informer import Informer
-from kubetenancy.apiserver.membership import ACCOUNTS, TENANTS, Membership
+from kubetenancy.apiserver.membership import DOORS, Membership
 from kubetenancy.apiserver.server import AggregatedApi, FrontProxy
 from kubetenancy.apiserver.spaces import Spaces
 from kubetenancy.desired.apiservice import APISERVICE_NAME, apiservice, external_service
@@ -27,7 +27,7 @@ AUTHENTICATION_CONFIG = ("kube-system", "extension-apiserver-authentication")
 async def serve(config: ApiServerConfig) -> None:
     kube = Kube(config.kubeconfig)
     api = Passthrough(config.kubeconfig)
-    membership = Membership(Informer(api, ACCOUNTS), Informer(api, TENANTS))
+    membership = Membership(*(Informer(api, path) for path in DOORS))
     access = AccessReviews(api)
     views = (Spaces(api, access, membership), Accounts(api, access, membership))
     informers = {*membership.informers, *(view.informer for view in views)}

@@ -26,7 +26,7 @@ from kubetenancy.apiserver.visibility import Caller
 from kubetenancy.apiserver.watching import Event
 
 Object = dict[str, Any]
-BASE = "/apis/tenancy.kiosk.sh/v1alpha1"
+BASE = f"/apis/{objects.API_VERSION}"
 OPENAPI_V3 = "/openapi/v3" + BASE
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class AggregatedApi:
             web.get("/readyz", self._ok),
             web.get("/livez", self._ok),
             web.get("/apis", self._discovery(discovery.api_group_list)),
-            web.get("/apis/tenancy.kiosk.sh", self._discovery(discovery.api_group)),
+            web.get(f"/apis/{objects.GROUP}", self._discovery(discovery.api_group)),
             web.get(BASE, self._discovery(discovery.api_resource_list)),
             web.get("/openapi/v2", self._discovery(discovery.openapi_v2)),
             web.get("/openapi/v3", self._discovery(lambda: discovery.openapi_v3_paths(OPENAPI_V3))),

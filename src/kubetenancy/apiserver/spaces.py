@@ -15,10 +15,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
-from kubetenancy.api.kiosk import ACCOUNT_LABEL, Space
-from kubetenancy.api.names import DNS_LABEL_MAX, dns_label_problems
 from kubetenancy.apiserver import objects
 from kubetenancy.apiserver.access import AccessReviews
 from kubetenancy.apiserver.informer import Informer
@@ -28,14 +24,15 @@ from kubetenancy.apiserver.views import ApiStatusError, FilteredView
 from kubetenancy.apiserver.visibility import Caller, sees_namespace, sees_tenant
 from kubetenancy.desired.tenant import role_bindings
 from kubetenancy.frontdoors.claims import CLAIM_LABELS
-from kubetenancy.frontdoors.kiosk import account_from_cr
+from kubetenancy.frontdoors.kiosk import ACCOUNT_LABEL, space_from_cr
+from kubetenancy.frontdoors.table import KIOSK_ACCOUNT, KIOSK_INSTANCE
 from kubetenancy.k8s.passthrough import Passthrough
 from kubetenancy.model import INITIALIZING, TENANT_LABEL, ClusterPolicy, Tenant, TenantNamespace
+from kubetenancy.names import DNS_LABEL_MAX, dns_label_problems
 
 Object = dict[str, Any]
 NAMESPACES = "/api/v1/namespaces"
-ACCOUNTS = "/apis/config.kiosk.sh/v1alpha1/accounts"
-TEMPLATE_INSTANCES = "/apis/config.kiosk.sh/v1alpha1/namespaces/{namespace}/templateinstances/{name}"
+ACCOUNTS = KIOSK_ACCOUNT.served.path()
 ACCESS_SECONDS = 30.0
 WRITE_PARAMS = ("dryRun", "fieldManager")
 GENERATED_PREFIX_MAX = DNS_LABEL_MAX - 5
@@ -58,10 +55,9 @@ class Spaces(FilteredView):
 
     async def create(self, caller: Caller, body: Object, params: Mapping[str, str]) -> Object:
         try:
-            space = Space.model_validate(body)
-        except ValidationError as error:
+            metadata, named_account = space_from_cr(body)
+        except ValueError as error:
             raise ApiStatusError(status(400, "BadRequest", f"the Space is not valid: {error}")) from None
-        metadata: Object = dict(space.metadata)
         name = str(metadata.get("name") or metadata.get("generateName") or "")
         if not name:
             message = (
@@ -69,7 +65,7 @@ class Spaces(FilteredView):
             )
             raise ApiStatusError(status(422, "Invalid", message))
         _check_name(metadata)
-        account = await self._account_of(caller, space.spec.account, name)
+        account = await self._account_of(caller, named_account, name)
         passed = {k: v for k, v in params.items() if k in WRITE_PARAMS}
         if account is None:
             return self.show(await self._create_namespace(metadata, {}, {}, passed))
@@ -96,7 +92,7 @@ class Spaces(FilteredView):
         code, found = await self.api.request("GET", f"{ACCOUNTS}/{named}")
         if code != 200:
             raise ApiStatusError(found)
-        account = account_from_cr(named, found.get("spec") or {}, None)
+        account = KIOSK_ACCOUNT.read(found)
         if not sees_tenant(caller, account) and not may_create_namespaces:
             raise ApiStatusError(forbidden("space", space, cannot(caller.user, "create", SPACES)))
         return account
@@ -135,7 +131,7 @@ class Spaces(FilteredView):
         while time.monotonic() < deadline:
             for template in account.templates:
                 code, instance = await self.api.request(
-                    "GET", TEMPLATE_INSTANCES.format(namespace=namespace, name=template.name)
+                    "GET", f"{KIOSK_INSTANCE.served.path(namespace)}/{template.name}"
                 )
                 state = (instance.get("status") or {}) if code == 200 else {}
                 if state.get("status") == "Failed":

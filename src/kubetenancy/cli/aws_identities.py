@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,21 +20,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kubetenancy.api.capa import IDENTITY_KINDS
 from kubetenancy.cloud.allowed_namespaces import describe
 from kubetenancy.cloud.assume_chain import HopFailed, walk_with_sts
 from kubetenancy.cloud.identity_chain import first_refusal, not_permitted
 from kubetenancy.cloud.identity_index import IdentityIndex
 from kubetenancy.frontdoors.claims import namespace_owner
+from kubetenancy.frontdoors.table import CAPA_IDENTITIES
 from kubetenancy.k8s import ApiError, Kube
 from kubetenancy.model import IdentityKey
-from kubetenancy.operator.capa_reads import CAPA_CRDS, installed_crds, load
+from kubetenancy.operator.capa import CAPA_CRDS, installed_crds, load
 
 console = Console(stderr=True)
-out = Console(width=None if sys.stdout.isatty() else 100_000)
-"""A terminal folds long cells; a pipe gets one line per identity (for grep and scripts)."""
+out = Console(width=240)
 KubeconfigOption = Annotated[Path | None, typer.Option("--kubeconfig", help="Kubeconfig (default: $KUBECONFIG).")]
-SHORT_KINDS = {k.kind: k.kind.removeprefix("AWSCluster").removesuffix("Identity") for k in IDENTITY_KINDS}
+SHORT_KINDS = {
+    d.served.kind: d.served.kind.removeprefix("AWSCluster").removesuffix("Identity") for d in CAPA_IDENTITIES
+}
 
 
 async def _index(kubeconfig: Path | None) -> IdentityIndex:

@@ -13,8 +13,7 @@ import typer
 import yaml
 
 from kubetenancy.k8s import Kube
-from kubetenancy.multicluster.clusters import CAPI_KIND, SVELTOS_KIND
-from kubetenancy.multicluster.registration import registration, self_contained
+from kubetenancy.multicluster.registration import CAPI_KIND, SVELTOS_KIND, registration, self_contained
 
 app = typer.Typer(no_args_is_help=True, help="Register managed clusters with the management cluster.")
 

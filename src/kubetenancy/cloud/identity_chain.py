@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kubetenancy.api.capa import CONTROLLER_IDENTITY_NAME
 from kubetenancy.cloud.allowed_namespaces import allows
 from kubetenancy.cloud.arn import account_of
-from kubetenancy.model import CloudIdentity, IdentityKey
+from kubetenancy.model import CONTROLLER_IDENTITY_KIND, CONTROLLER_IDENTITY_NAME, CloudIdentity, IdentityKey
 
 NOT_PERMITTED = "Namespace is not permitted to use {kind}: {name}"
 """CAPA's own words (`notPermittedError` in session.go)."""
@@ -53,8 +52,8 @@ def walk(start: IdentityKey, identities: Mapping[IdentityKey, CloudIdentity]) ->
         if key in (hop.key for hop in hops):
             loop = " -> ".join(str(k) for k in [*(h.key for h in hops), key])
             return Chain(start, tuple(hops), f"sourceIdentityRef loops back: {loop}")
-        if key.kind == "AWSClusterControllerIdentity" and key.name != CONTROLLER_IDENTITY_NAME:
-            message = f"Expected AWSClusterControllerIdentity of name {CONTROLLER_IDENTITY_NAME}, got {key.name}"
+        if key.kind == CONTROLLER_IDENTITY_KIND and key.name != CONTROLLER_IDENTITY_NAME:
+            message = f"Expected {CONTROLLER_IDENTITY_KIND} of name {CONTROLLER_IDENTITY_NAME}, got {key.name}"
             return Chain(start, tuple(hops), message)
         identity = identities.get(key)
         if identity is None:

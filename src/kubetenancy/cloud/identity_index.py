@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from kubetenancy.api.capa import NETWORK_OWNERS
 from kubetenancy.cloud.identity_chain import Chain, first_refusal, not_permitted, walk
 from kubetenancy.model import CloudCluster, CloudIdentity, IdentityKey
 
@@ -97,11 +96,11 @@ class IdentityIndex:
     def sharing_resources_with(self, cluster: CloudCluster) -> CloudCluster | None:
         """Another namespace's CAPA cluster of the same Cluster API name that may land in the same account
         and region: CAPA finds VPCs and load balancers by a tag with the name only, so it would take them."""
-        if cluster.kind not in NETWORK_OWNERS:
+        if not cluster.owns_network:
             return None
         name, account = self.cluster_name(cluster), self.chain(cluster.identity).landing_account
         for other in sorted(self.clusters.values(), key=cluster_key):
-            if other.kind not in NETWORK_OWNERS or other.namespace == cluster.namespace:
+            if not other.owns_network or other.namespace == cluster.namespace:
                 continue
             if self.cluster_name(other) != name or (cluster.region and other.region and cluster.region != other.region):
                 continue

@@ -20,8 +20,6 @@ QUOTA_ANNOTATION = "kubetenancy.dev/quota"
 POLICY_LABEL = "kubetenancy.dev/policy"
 """Set to "enforced" on namespaces of tenants with workload, class or host policies: the webhook for
 those selects only these namespaces, so other tenants never depend on it."""
-TEMPLATE_INSTANCE_API = "config.kiosk.sh/v1alpha1"
-"""Mandatory templates reach a namespace as Kiosk TemplateInstances, whichever API the tenant came from."""
 NAMESPACE_CREATOR_ROLE = "kubetenancy-namespace-creator"
 """ClusterRole letting tenant owners create namespaces; the namespace webhook keeps them in their tenant."""
 
@@ -214,8 +212,8 @@ def template_instances(tenant: Tenant, ns: TenantNamespace, owner: OwnerRef | No
     """The tenant's mandatory templates, as instances in `ns` (the template engine deploys them)."""
     return [
         {
-            "apiVersion": TEMPLATE_INSTANCE_API,
-            "kind": "TemplateInstance",
+            "apiVersion": template.api_version,
+            "kind": template.kind,
             "metadata": managed_metadata(
                 template.name,
                 tenant.name,

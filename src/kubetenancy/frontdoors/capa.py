@@ -14,8 +14,8 @@ from kubetenancy.api.capa import (
     CLUSTER_NAME_LABEL,
     CONSUMER_KINDS,
     CONTROLLER_IDENTITY,
-    CONTROLLER_IDENTITY_NAME,
     IDENTITY_KINDS,
+    NETWORK_OWNERS,
     AllowedNamespaces,
     IdentityConsumerSpec,
     IdentityReference,
@@ -23,7 +23,14 @@ from kubetenancy.api.capa import (
     StaticIdentitySpec,
 )
 from kubetenancy.api.crd import ServedKind
-from kubetenancy.model import CloudCluster, CloudIdentity, IdentityKey, LabelRequirement, NamespaceAllowance
+from kubetenancy.model import (
+    CONTROLLER_IDENTITY_NAME,
+    CloudCluster,
+    CloudIdentity,
+    IdentityKey,
+    LabelRequirement,
+    NamespaceAllowance,
+)
 
 CAPI_GROUP = "cluster.x-k8s.io"
 IDENTITIES: Mapping[str, ServedKind] = {k.kind: k for k in IDENTITY_KINDS}
@@ -102,6 +109,7 @@ def cluster_from_cr(obj: Mapping[str, Any]) -> CloudCluster:
         identity=_key(spec.identity_ref) if spec.identity_ref else DEFAULT_IDENTITY,
         region=spec.region,
         cluster_name=labels.get(CLUSTER_NAME_LABEL) or _owner_cluster(meta),
+        owns_network=obj["kind"] in NETWORK_OWNERS,
     )
 
 

@@ -9,10 +9,28 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from kubetenancy.api.kiosk import ACCOUNT_LABEL, AccountQuotaSpec, AccountSpec, Subject
+from kubetenancy.api.kiosk import ACCOUNT_LABEL, TENANCY_GROUP, VERSION, AccountQuotaSpec, AccountSpec, Space, Subject
+from kubetenancy.api.kiosk_templates import TEMPLATE_INSTANCE_V1ALPHA1
 from kubetenancy.model import Members, NamespaceTemplate, Tenant, TenantQuota, Tier
 from kubetenancy.quantity import format_quantity, parse
 
+__all__ = [
+    "ACCOUNT_LABEL",
+    "MANDATORY_TEMPLATES",
+    "TENANCY_API_VERSION",
+    "TENANCY_GROUP",
+    "account_from_cr",
+    "account_quota_from_cr",
+    "account_quota_status",
+    "combined_quota",
+    "space_from_cr",
+    "subject_user",
+]
+
+TENANCY_API_VERSION = f"{TENANCY_GROUP}/{VERSION}"
+"""The aggregated API kubetenancy serves (Spaces, and Accounts as their users see them)."""
+MANDATORY_TEMPLATES = TEMPLATE_INSTANCE_V1ALPHA1
+"""Mandatory templates reach a namespace as Kiosk TemplateInstances, whichever API the tenant came from."""
 DEFAULT_SPACE_ROLE = "admin"
 """Kiosk binds `admin` in every space when the account names no clusterRole."""
 
@@ -33,7 +51,8 @@ def _members(subjects: Sequence[Subject]) -> Members:
 def account_quota_from_cr(name: str, spec: Mapping[str, Any]) -> tuple[str, TenantQuota]:
     """(the account it limits, the quota)."""
     parsed = AccountQuotaSpec.model_validate(spec)
-    return parsed.account, TenantQuota(name=name, hard={k: str(v) for k, v in parsed.quota.hard.items()})
+    hard = {k: str(v) for k, v in parsed.quota.hard.items()}
+    return parsed.account, TenantQuota(name=name, hard=hard, tenant=parsed.account)
 
 
 def combined_quota(quotas: Sequence[TenantQuota]) -> TenantQuota | None:
@@ -59,6 +78,8 @@ def account_from_cr(name: str, spec: Mapping[str, Any], quota: TenantQuota | Non
         NamespaceTemplate(
             name=(instance.metadata.name if instance.metadata and instance.metadata.name else instance.spec.template),
             template=instance.spec.template,
+            api_version=MANDATORY_TEMPLATES.api_version,
+            kind=MANDATORY_TEMPLATES.kind,
             sync=instance.spec.sync,
             parameters=tuple((p.name, p.value) for p in instance.spec.parameters),
             labels=dict(instance.metadata.labels) if instance.metadata else {},
@@ -80,6 +101,12 @@ def account_from_cr(name: str, spec: Mapping[str, Any], quota: TenantQuota | Non
         owners_create_namespaces=False,
         templates=templates,
     )
+
+
+def space_from_cr(body: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A `tenancy.kiosk.sh` Space as a client writes it: its metadata, and the account it names (None: none)."""
+    space = Space.model_validate(body)
+    return dict(space.metadata), space.spec.account
 
 
 def account_quota_status(hard: Mapping[str, str], used_by_namespace: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:

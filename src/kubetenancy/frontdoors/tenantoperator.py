@@ -26,6 +26,8 @@ from kubetenancy.model import (
     WorkloadPolicy,
 )
 
+INTEGRATION_CONFIG_NAME = "tenant-operator-config"
+"""MTO reads one IntegrationConfig, of this name, in the operator's namespace."""
 MTO_TENANT_LABEL = "stakater.com/tenant"
 """MTO stamps this on every tenant namespace; scripts and dashboards of MTO users rely on it."""
 

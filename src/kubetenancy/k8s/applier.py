@@ -25,8 +25,9 @@ PRUNABLE: tuple[tuple[str, str], ...] = (
     ("v1", "ResourceQuota"),
     ("v1", "LimitRange"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
-    ("config.kiosk.sh/v1alpha1", "TemplateInstance"),  # a tenant's mandatory templates, in each namespace
 )
+"""The built-in kinds a tenant's objects are of; callers add their own (a tenant's mandatory templates)."""
+Kinds = Sequence[tuple[str, str]]
 CONCURRENCY = 8
 
 
@@ -56,9 +57,7 @@ async def apply_all(kube: Kube, objects: Sequence[Object]) -> None:
         await asyncio.gather(*(apply(o) for o in batch))
 
 
-async def selected_keys(
-    kube: Kube, selector: Mapping[str, str], kinds: Sequence[tuple[str, str]] = PRUNABLE
-) -> set[Key]:
+async def selected_keys(kube: Kube, selector: Mapping[str, str], kinds: Kinds) -> set[Key]:
     """Every object of `kinds` carrying all the `selector` labels."""
     found: set[Key] = set()
     for api_version, kind in kinds:
@@ -67,14 +66,12 @@ async def selected_keys(
     return found
 
 
-async def live_keys(kube: Kube, tenant: str) -> set[Key]:
-    """Every prunable object currently labelled as kubetenancy's for `tenant`."""
-    return await selected_keys(kube, _selector(tenant))
+async def live_keys(kube: Kube, tenant: str, kinds: Kinds) -> set[Key]:
+    """Every object of `kinds` currently labelled as kubetenancy's for `tenant`."""
+    return await selected_keys(kube, _selector(tenant), kinds)
 
 
-async def sync_selected(
-    kube: Kube, objects: Sequence[Object], selector: Mapping[str, str], kinds: Sequence[tuple[str, str]]
-) -> None:
+async def sync_selected(kube: Kube, objects: Sequence[Object], selector: Mapping[str, str], kinds: Kinds) -> None:
     """Apply every object, then delete those of `kinds` labelled with `selector` that are not among them."""
     await apply_all(kube, objects)
     wanted = {key(o) for o in objects}
@@ -82,17 +79,17 @@ async def sync_selected(
         await kube.delete(api_version, kind, name, namespace or None)
 
 
-async def sync(kube: Kube, tenant: str, objects: Sequence[Object], *, prune: bool = True) -> None:
-    """Apply every object, then (unless `prune` is off) delete ours that the desired set no longer has."""
+async def sync(kube: Kube, tenant: str, objects: Sequence[Object], kinds: Kinds, *, prune: bool = True) -> None:
+    """Apply every object, then (unless `prune` is off) delete ours of `kinds` that the desired set no longer has."""
     if prune:
-        await sync_selected(kube, objects, _selector(tenant), PRUNABLE)
+        await sync_selected(kube, objects, _selector(tenant), kinds)
     else:
         await apply_all(kube, objects)
 
 
-async def repair(kube: Kube, tenant: str, objects: Sequence[Object], namespaces: set[str]) -> None:
+async def repair(kube: Kube, tenant: str, objects: Sequence[Object], kinds: Kinds, namespaces: set[str]) -> None:
     """Read-only unless something is missing: re-apply only objects (or namespaces) that are gone."""
-    live = await live_keys(kube, tenant)
+    live = await live_keys(kube, tenant, kinds)
     missing: list[dict[str, Any]] = []
     for obj in objects:
         if obj["kind"] == "Namespace":

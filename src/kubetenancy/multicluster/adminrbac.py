@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kubetenancy.cluster_model import ManagedCluster
 from kubetenancy.model import MANAGED_BY
-from kubetenancy.multicluster.clusters import ManagedCluster
 from kubetenancy.multicluster.grants import ADMIN_NAME_LABEL, RBAC_V1, ROLE_REQUEST_LABEL
 from kubetenancy.multicluster.registry import ClusterFailure, ClusterRegistry
 

@@ -13,22 +13,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
-from kubetenancy.api.sveltos import CLUSTER_PROFILE_FINALIZER, CLUSTER_PROFILE_V1BETA1, ClusterProfileSpec
+from kubetenancy.cluster_model import Admin, ClusterProfile, ManagedCluster
+from kubetenancy.frontdoors.sveltos import CLUSTER_PROFILE_FINALIZER
+from kubetenancy.frontdoors.table import CLUSTER_PROFILE
 from kubetenancy.k8s import Kube, applier
-from kubetenancy.multicluster.clusters import ManagedCluster, key_of_reference
-from kubetenancy.multicluster.grants import Admin, kubeconfig_secret_name, stored_kubeconfig
+from kubetenancy.multicluster.clusters import key_of_reference
+from kubetenancy.multicluster.grants import kubeconfig_secret_name, stored_kubeconfig
 from kubetenancy.multicluster.helm import Helm
-from kubetenancy.multicluster.lifecycle import Reconciler
+from kubetenancy.multicluster.lifecycle import Lifecycle
 from kubetenancy.multicluster.profiles import (
-    NotATenantProfile,
     parse_resource_key,
     profile_hash,
     profile_manifests,
     release_key,
     resource_key,
-    tenant_admin,
 )
 from kubetenancy.multicluster.references import UnusableReference, data_of, describe, documents
 from kubetenancy.multicluster.registry import ClusterFailure, ClusterRegistry, Key
@@ -38,9 +36,9 @@ ANY_NAMESPACE = "*"
 """In the reference index: a policyRef without namespace reads from each cluster's namespace."""
 
 
-class ClusterProfileReconciler(Reconciler):
-    api_version = CLUSTER_PROFILE_V1BETA1.api_version
-    kind = CLUSTER_PROFILE_V1BETA1.kind
+class ClusterProfileReconciler(Lifecycle):
+    api_version = CLUSTER_PROFILE.served.api_version
+    kind = CLUSTER_PROFILE.served.kind
     finalizer = CLUSTER_PROFILE_FINALIZER
 
     def __init__(self, kube: Kube, registry: ClusterRegistry, helm: Helm) -> None:
@@ -58,10 +56,10 @@ class ClusterProfileReconciler(Reconciler):
         await self.registry.load()
         previous = entries(obj.get("status"))
         try:
-            spec = ClusterProfileSpec.model_validate(obj.get("spec") or {})
-            admin = tenant_admin(obj["metadata"].get("labels") or {})
-        except (ValidationError, NotATenantProfile) as error:
+            spec = CLUSTER_PROFILE.read(obj)
+        except ValueError as error:
             return {"matchingClusters": [], "clusterInfo": list(previous.values()), "failureMessage": str(error)}
+        admin = spec.admin
         self._references[name] = frozenset((r.kind, r.namespace or ANY_NAMESPACE, r.name) for r in spec.policy_refs)
         matching = self.registry.matching(spec.cluster_selector)
         active = [c for c in matching if not c.paused]
@@ -92,16 +90,16 @@ class ClusterProfileReconciler(Reconciler):
         self._references.pop(obj["metadata"]["name"], None)
         previous = entries(obj.get("status"))
         try:
-            spec = ClusterProfileSpec.model_validate(obj.get("spec") or {})
-            admin = tenant_admin(obj["metadata"].get("labels") or {})
-        except (ValidationError, NotATenantProfile):
+            spec = CLUSTER_PROFILE.read(obj)
+        except ValueError:
             return None
+        admin = spec.admin
         if spec.stop_matching_behavior == "LeavePolicies":
             return None
         left = await self._withdraw_from(previous, admin)
         return {"matchingClusters": [], "clusterInfo": left} if left else None
 
-    async def _manifests(self, cluster: ManagedCluster, name: str, spec: ClusterProfileSpec) -> list[dict[str, Any]]:
+    async def _manifests(self, cluster: ManagedCluster, name: str, spec: ClusterProfile) -> list[dict[str, Any]]:
         manifests: list[dict[str, Any]] = []
         for ref in spec.policy_refs:
             namespace = ref.namespace or cluster.namespace
@@ -128,7 +126,7 @@ class ClusterProfileReconciler(Reconciler):
         self,
         cluster: ManagedCluster,
         name: str,
-        spec: ClusterProfileSpec,
+        spec: ClusterProfile,
         admin: Admin | None,
         previous: Entry | None,
         attempted: dict[Key, Entry],
@@ -145,7 +143,7 @@ class ClusterProfileReconciler(Reconciler):
             return deployed
         kubeconfig = await self._credentials(cluster, admin)
         remote = await self.registry.client(cluster, kubeconfig)
-        installs = [c for c in spec.helm_charts if c.helm_chart_action == "Install"]
+        installs = [c for c in spec.helm_charts if c.action == "Install"]
         resources = {resource_key(m) for m in manifests}
         releases = {release_key(c) for c in installs}
         before = previous or {}
@@ -161,7 +159,7 @@ class ClusterProfileReconciler(Reconciler):
         await applier.apply_all(remote, manifests)
         await _delete(remote, set(before.get("resources", [])) - resources)
         for chart in spec.helm_charts:
-            if chart.helm_chart_action == "Install":
+            if chart.action == "Install":
                 await self.helm.install(kubeconfig, chart)
             else:
                 await self.helm.uninstall(kubeconfig, chart.release_namespace, chart.release_name)

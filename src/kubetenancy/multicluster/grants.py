@@ -20,10 +20,9 @@ from typing import Any
 
 import yaml
 
-from kubetenancy.api.sveltos import RoleRequestSpec
+from kubetenancy.cluster_model import Admin, ManagedCluster, RoleRequest
 from kubetenancy.desired import content_hash
 from kubetenancy.model import MANAGED_BY
-from kubetenancy.multicluster.clusters import ManagedCluster
 from kubetenancy.multicluster.references import UnusableReference
 
 SA_NAMESPACE = "projectsveltos"
@@ -58,31 +57,6 @@ RoleRequests and removed with the last of them)."""
 
 
 @dataclass(frozen=True)
-class Admin:
-    """A tenant admin: a ServiceAccount of the management cluster."""
-
-    namespace: str
-    name: str
-
-    @classmethod
-    def of(cls, spec: RoleRequestSpec) -> Admin:
-        return cls(spec.service_account_namespace, spec.service_account_name)
-
-    @property
-    def managed_name(self) -> str:
-        """Its ServiceAccount's name in managed clusters."""
-        return f"{self.namespace}--{self.name}"
-
-    @property
-    def username(self) -> str:
-        """Who it is in managed clusters."""
-        return f"system:serviceaccount:{SA_NAMESPACE}:{self.managed_name}"
-
-    def labels(self) -> dict[str, str]:
-        return {ADMIN_NAME_LABEL: self.name, ADMIN_NAMESPACE_LABEL: self.namespace}
-
-
-@dataclass(frozen=True)
 class SourcedRole:
     """A Role or ClusterRole and the ConfigMap or Secret it came from."""
 
@@ -90,6 +64,10 @@ class SourcedRole:
     source_kind: str
     source_namespace: str
     source_name: str
+
+
+def admin_labels(admin: Admin) -> dict[str, str]:
+    return {ADMIN_NAME_LABEL: admin.name, ADMIN_NAMESPACE_LABEL: admin.namespace}
 
 
 def label_value(name: str) -> str:
@@ -117,11 +95,16 @@ def roles_in(documents: Sequence[Mapping[str, Any]], where: str) -> list[Mapping
     return list(documents)
 
 
-def grant_objects(role_request: str, spec: RoleRequestSpec, roles: Sequence[SourcedRole]) -> list[dict[str, Any]]:
+def grant_objects(request: RoleRequest, roles: Sequence[SourcedRole]) -> list[dict[str, Any]]:
     """Everything the RoleRequest puts in one managed cluster, namespaces first."""
-    admin = Admin.of(spec)
-    common = {ROLE_REQUEST_LABEL: "ok", **MANAGED_BY, **admin.labels()}
-    granted = {**common, GRANT_LABEL: label_value(role_request)}
+    admin = request.admin
+    common = {
+        ROLE_REQUEST_LABEL: "ok",
+        **MANAGED_BY,
+        ADMIN_NAME_LABEL: admin.name,
+        ADMIN_NAMESPACE_LABEL: admin.namespace,
+    }
+    granted = {**common, GRANT_LABEL: label_value(request.name)}
     subject = {"kind": "ServiceAccount", "name": admin.managed_name, "namespace": SA_NAMESPACE}
     namespaces = sorted({SA_NAMESPACE} | {r.role["metadata"]["namespace"] for r in roles if r.role["kind"] == "Role"})
     objects: list[dict[str, Any]] = [
@@ -166,9 +149,10 @@ def grant_objects(role_request: str, spec: RoleRequestSpec, roles: Sequence[Sour
     return objects
 
 
-def grant_hash(cluster: ManagedCluster, spec: RoleRequestSpec, objects: Sequence[Mapping[str, Any]]) -> str:
+def grant_hash(cluster: ManagedCluster, request: RoleRequest, objects: Sequence[Mapping[str, Any]]) -> str:
     """Equal hashes: the cluster already holds exactly this grant."""
-    return content_hash([cluster.reference(), {"expirationSeconds": spec.expiration_seconds}, *map(dict, objects)])
+    expiration = {"expirationSeconds": request.expiration_seconds}
+    return content_hash([cluster.reference(), expiration, *map(dict, objects)])
 
 
 def kubeconfig_secret_name(cluster: ManagedCluster, admin: Admin) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from kubetenancy.api.sveltos import HelmChart
+from kubetenancy.cluster_model import HelmChart
 from kubetenancy.multicluster.profiles import chart_reference
 
 HISTORY_MAX = 2

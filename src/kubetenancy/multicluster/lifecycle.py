@@ -1,37 +1,35 @@
 """The life of a RoleRequest or ClusterProfile in the management cluster: finalizer, passes, status.
 
-A `Reconciler` runs one pass at a time per object: it reads the object afresh, withdraws what it
-deployed when the object is being deleted (the finalizer keeps it until every cluster is clean, so the
-cleanup survives operator restarts), and otherwise deploys and writes the status once, only if it
-changed. Transient errors of the management cluster are retried with backoff; a cluster's own failure
-is part of the status, never an exception here.
+Each kind's passes run on the reconciler skeleton (`kubetenancy.reconciling`: one pass at a time per
+object, re-read, retry with backoff, status written once per pass). A pass withdraws what the object
+deployed when it is being deleted (the finalizer keeps it until every cluster is clean, so the cleanup
+survives operator restarts), and otherwise deploys. A cluster's own failure is part of the status, never
+an exception here.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from abc import ABC, abstractmethod
-from collections import defaultdict
 from typing import Any
 
 from prometheus_client import Counter
 
-from kubetenancy.k8s import RETRYABLE_ERRORS, ApiError, Kube
+from kubetenancy.k8s import ApiError, Kube
+from kubetenancy.reconciling import Reconciler, status_writer
 
-ATTEMPTS = 4
 PASSES = Counter("kubetenancy_multicluster_passes", "Passes over RoleRequests and ClusterProfiles", ["kind"])
-log = logging.getLogger(__name__)
 
 
-class Reconciler(ABC):
+class Lifecycle(ABC):
     api_version: str
     kind: str
     finalizer: str
 
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.passes: Reconciler[str] = Reconciler(
+            self.kind, self._read, self._pass, status_writer(kube), skip_deleting=False
+        )
 
     @abstractmethod
     async def deploy(self, obj: dict[str, Any]) -> dict[str, Any]:
@@ -45,34 +43,24 @@ class Reconciler(ABC):
         return [obj["metadata"]["name"] for obj in await self.kube.list(self.api_version, self.kind)]
 
     async def reconcile(self, name: str) -> None:
-        for attempt in range(ATTEMPTS):
-            try:
-                async with self._locks[name]:
-                    await self._pass(name)
-                return
-            except RETRYABLE_ERRORS as error:
-                if attempt == ATTEMPTS - 1:
-                    raise
-                log.warning("%s %s: %s; retrying", self.kind, name, error)
-            await asyncio.sleep(2**attempt)
+        await self.passes.run(name)
 
-    async def _pass(self, name: str) -> None:
+    async def _read(self, name: str) -> dict[str, Any] | None:
+        return await self.kube.get(self.api_version, self.kind, name)
+
+    async def _pass(self, name: str, obj: dict[str, Any], flags: frozenset[str]) -> dict[str, Any] | None:
         PASSES.labels(self.kind).inc()
-        obj = await self.kube.get(self.api_version, self.kind, name)
-        if obj is None:
-            return
         finalizers: list[str] = obj["metadata"].get("finalizers") or []
         if obj["metadata"].get("deletionTimestamp"):
-            if self.finalizer in finalizers:
-                left = await self.withdraw(obj)
-                if left is None:
-                    await self._set_finalizers(obj, [f for f in finalizers if f != self.finalizer])
-                else:
-                    await self.write_status(obj, left)
-            return
+            if self.finalizer not in finalizers:
+                return None
+            left = await self.withdraw(obj)
+            if left is None:
+                await self._set_finalizers(obj, [f for f in finalizers if f != self.finalizer])
+            return left
         if self.finalizer not in finalizers:
             obj = await self._set_finalizers(obj, [*finalizers, self.finalizer])
-        await self.write_status(obj, await self.deploy(obj))
+        return await self.deploy(obj)
 
     async def _set_finalizers(self, obj: dict[str, Any], finalizers: list[str]) -> dict[str, Any]:
         """Conditional on the version read: a concurrent change makes this fail (409) and the pass retry."""
@@ -84,16 +72,3 @@ class Reconciler(ABC):
             if error.status.code == 404:
                 return obj
             raise
-
-    async def write_status(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
-        """One merge patch, only if something changed."""
-        patch = status_patch(obj.get("status") or {}, status)
-        if patch is not None:
-            await self.kube.patch_status(self.api_version, self.kind, obj["metadata"]["name"], patch)
-
-
-def status_patch(current: dict[str, Any], status: dict[str, Any]) -> dict[str, Any] | None:
-    """The merge patch from `current` to `status` (fields no longer set become null); None if equal."""
-    if status == current:
-        return None
-    return {**{key: None for key in current if key not in status}, **status}

@@ -1,51 +1,28 @@
-"""What a ClusterProfile deploys to a cluster, and as whom (pure).
+"""What a ClusterProfile deploys to a cluster (pure).
 
-A profile labelled `projectsveltos.io/serviceaccount-name` and `-namespace` is the tenant admin's:
-it is deployed with that admin's kubeconfig for the cluster (from its RoleRequests), so it can do there
-exactly what the admin was granted. Without the labels it is the platform admin's. Manifests keep what
+A tenant admin's profile (`ClusterProfile.admin`, from its labels) is deployed with that admin's
+kubeconfig for the cluster (from its RoleRequests), so it can do there exactly what the admin was
+granted; the others are the platform admin's. Manifests keep what
 their author wrote and gain Sveltos' reference labels. Deployed objects are recorded in the status as
 `Kind.apiVersion:namespace/name` keys, so a later pass can withdraw what is no longer wanted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kubetenancy.api.sveltos import (
-    SERVICE_ACCOUNT_NAME_LABEL,
-    SERVICE_ACCOUNT_NAMESPACE_LABEL,
-    ClusterProfileSpec,
-    HelmChart,
-)
+from kubetenancy.cluster_model import Admin, ClusterProfile, HelmChart, ManagedCluster
 from kubetenancy.desired import content_hash
-from kubetenancy.multicluster.clusters import ManagedCluster
 from kubetenancy.multicluster.grants import (
     REFERENCE_KIND_LABEL,
     REFERENCE_NAME_LABEL,
     REFERENCE_NAMESPACE_LABEL,
-    Admin,
     label_value,
 )
 
 PROFILE_LABEL = "kubetenancy.dev/cluster-profile"
-
-
-class NotATenantProfile(ValueError):
-    """Only one of the two tenant admin labels is set."""
-
-
-def tenant_admin(labels: Mapping[str, str]) -> Admin | None:
-    """The tenant admin a profile is deployed as; None: the platform admin."""
-    name, namespace = labels.get(SERVICE_ACCOUNT_NAME_LABEL), labels.get(SERVICE_ACCOUNT_NAMESPACE_LABEL)
-    if name is None and namespace is None:
-        return None
-    if not name or not namespace:
-        raise NotATenantProfile(
-            f"labels {SERVICE_ACCOUNT_NAME_LABEL} and {SERVICE_ACCOUNT_NAMESPACE_LABEL} go together: set both "
-            "(a tenant admin's profile) or neither (the platform admin's)"
-        )
-    return Admin(namespace, name)
 
 
 def profile_manifests(
@@ -93,9 +70,16 @@ def chart_reference(chart: HelmChart) -> tuple[str, str | None]:
 
 
 def profile_hash(
-    cluster: ManagedCluster, spec: ClusterProfileSpec, admin: Admin | None, manifests: Sequence[Mapping[str, Any]]
+    cluster: ManagedCluster, profile: ClusterProfile, admin: Admin | None, manifests: Sequence[Mapping[str, Any]]
 ) -> str:
     """Equal hashes: the cluster already holds exactly this profile, deployed as the same admin."""
-    features = spec.model_dump(mode="json", include={"policy_refs", "helm_charts"})
+    # The same fields, under the same names, as the hashes that earlier versions stored in statuses.
+    features = {
+        "policy_refs": [{**dataclasses.asdict(ref), "deployment_type": "Remote"} for ref in profile.policy_refs],
+        "helm_charts": [
+            {**{k: v for k, v in dataclasses.asdict(c).items() if k != "action"}, "helm_chart_action": c.action}
+            for c in profile.helm_charts
+        ],
+    }
     who = {"admin": f"{admin.namespace}/{admin.name}" if admin else ""}
     return content_hash([cluster.reference(), who, features, *map(dict, manifests)])

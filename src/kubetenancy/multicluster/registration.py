@@ -14,8 +14,10 @@ from typing import Any
 
 import yaml
 
-from kubetenancy.api.sveltos import CAPI_CLUSTER_V1BETA1, SVELTOS_CLUSTER_V1BETA1
-from kubetenancy.multicluster.clusters import CAPI_KIND, SVELTOS_KIND
+from kubetenancy.frontdoors.table import CAPI_CLUSTER, SVELTOS_CLUSTER
+
+SVELTOS_KIND = SVELTOS_CLUSTER.served.kind
+CAPI_KIND = CAPI_CLUSTER.served.kind
 
 FILE_FIELDS = (
     ("clusters", "cluster", ("certificate-authority",)),
@@ -44,7 +46,7 @@ def registration(
     sveltos = kind == SVELTOS_KIND
     secret, key = (f"{name}-sveltos-kubeconfig", "kubeconfig") if sveltos else (f"{name}-kubeconfig", "value")
     encoded = base64.b64encode(yaml.safe_dump(dict(kubeconfig)).encode()).decode()
-    served = SVELTOS_CLUSTER_V1BETA1 if sveltos else CAPI_CLUSTER_V1BETA1
+    served = (SVELTOS_CLUSTER if sveltos else CAPI_CLUSTER).served
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": secret, "namespace": namespace},

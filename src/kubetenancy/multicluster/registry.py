@@ -16,15 +16,11 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from kubetenancy.api.sveltos import CAPI_CLUSTER_V1BETA1, SVELTOS_CLUSTER_V1BETA1, Selector
+from kubetenancy.cluster_model import ManagedCluster
+from kubetenancy.frontdoors.table import CLUSTERS
 from kubetenancy.k8s import RETRYABLE_ERRORS, Kube, explain
-from kubetenancy.multicluster.clusters import (
-    ManagedCluster,
-    from_capi_cluster,
-    from_sveltos_cluster,
-    kubeconfig_from_secret,
-)
-from kubetenancy.multicluster.selectors import matches
+from kubetenancy.multicluster.clusters import kubeconfig_from_secret
+from kubetenancy.template_model import LabelSelector
 
 T = TypeVar("T")
 Key = tuple[str, str, str]
@@ -50,10 +46,12 @@ class ClusterRegistry:
         async with self._loading:
             if self._loaded:
                 return
-            for obj in await self.kube.list(SVELTOS_CLUSTER_V1BETA1.api_version, SVELTOS_CLUSTER_V1BETA1.kind):
-                self.seen(from_sveltos_cluster(obj))
-            for obj in await self.kube.list(CAPI_CLUSTER_V1BETA1.api_version, CAPI_CLUSTER_V1BETA1.kind):
-                self.seen(from_capi_cluster(obj))
+            for door in CLUSTERS:
+                for obj in await self.kube.list(door.served.api_version, door.served.kind):
+                    try:
+                        self.seen(door.read(obj))
+                    except ValueError as error:
+                        log.warning("ignoring %s %s: %s", door.served.kind, obj["metadata"]["name"], error)
             self._loaded = True
 
     def seen(self, cluster: ManagedCluster, *, deleted: bool = False) -> bool:
@@ -69,8 +67,8 @@ class ClusterRegistry:
     def all(self) -> list[ManagedCluster]:
         return sorted(self._clusters.values(), key=lambda c: c.key)
 
-    def matching(self, selector: Selector) -> list[ManagedCluster]:
-        return [cluster for cluster in self.all() if matches(selector, cluster.labels)]
+    def matching(self, selector: LabelSelector) -> list[ManagedCluster]:
+        return [cluster for cluster in self.all() if selector.matches(cluster.labels)]
 
     async def admin_kubeconfig(self, cluster: ManagedCluster) -> dict[str, Any]:
         """The platform admin's kubeconfig of `cluster`, from its Secret in the management cluster."""

@@ -14,17 +14,16 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
-from kubetenancy.api.sveltos import ROLE_REQUEST_FINALIZER, ROLE_REQUEST_V1BETA1, RoleRequestSpec
+from kubetenancy.cluster_model import Admin, ManagedCluster, RoleRequest
+from kubetenancy.frontdoors.sveltos import ROLE_REQUEST_FINALIZER
+from kubetenancy.frontdoors.table import ROLE_REQUEST
 from kubetenancy.k8s import Kube, applier
-from kubetenancy.multicluster.clusters import ManagedCluster, key_of_reference
+from kubetenancy.multicluster.clusters import key_of_reference
 from kubetenancy.multicluster.grants import (
     DEFAULT_EXPIRATION_SECONDS,
     GRANT_KINDS,
     GRANT_LABEL,
     SA_NAMESPACE,
-    Admin,
     SourcedRole,
     grant_hash,
     grant_objects,
@@ -36,10 +35,9 @@ from kubetenancy.multicluster.grants import (
     stored_expiration,
 )
 from kubetenancy.multicluster.kubeconfigs import token_due, token_kubeconfig
-from kubetenancy.multicluster.lifecycle import Reconciler
+from kubetenancy.multicluster.lifecycle import Lifecycle
 from kubetenancy.multicluster.references import UnusableReference, data_of, describe, documents
 from kubetenancy.multicluster.registry import ClusterFailure, ClusterRegistry, Key
-from kubetenancy.multicluster.selectors import matches
 
 Entry = dict[str, Any]
 """One item of status.clusterInfo."""
@@ -56,9 +54,9 @@ def entry(cluster: ManagedCluster, digest: str, state: str, failure: str | None 
     return result
 
 
-class RoleRequestReconciler(Reconciler):
-    api_version = ROLE_REQUEST_V1BETA1.api_version
-    kind = ROLE_REQUEST_V1BETA1.kind
+class RoleRequestReconciler(Lifecycle):
+    api_version = ROLE_REQUEST.served.api_version
+    kind = ROLE_REQUEST.served.kind
     finalizer = ROLE_REQUEST_FINALIZER
 
     def __init__(self, kube: Kube, registry: ClusterRegistry) -> None:
@@ -79,22 +77,22 @@ class RoleRequestReconciler(Reconciler):
         await self.registry.load()
         previous = entries(obj.get("status"))
         try:
-            spec = RoleRequestSpec.model_validate(obj.get("spec") or {})
-        except ValidationError as error:
+            request = ROLE_REQUEST.read(obj)
+        except ValueError as error:
             return status_of([], list(previous.values()), f"spec is invalid: {error}")
-        self._admins[name] = Admin.of(spec)
-        self._references[name] = frozenset((r.kind, r.namespace, r.name) for r in spec.role_refs)
-        matching = self.registry.matching(spec.cluster_selector)
+        self._admins[name] = request.admin
+        self._references[name] = frozenset((r.kind, r.namespace, r.name) for r in request.role_refs)
+        matching = self.registry.matching(request.cluster_selector)
         try:
-            roles = await self._roles(spec)
+            roles = await self._roles(request)
         except UnusableReference as error:  # keep what is granted until the references are fixed
             return status_of(matching, list(previous.values()), f"{error}; nothing was changed in any cluster")
-        objects = grant_objects(name, spec, roles)
+        objects = grant_objects(request, roles)
         active = [c for c in matching if not c.paused]
-        digests = {c.key: grant_hash(c, spec, objects) for c in active}
+        digests = {c.key: grant_hash(c, request, objects) for c in active}
 
         async def grant(cluster: ManagedCluster) -> None:
-            await self._grant(cluster, name, spec, objects, digests[cluster.key], previous.get(cluster.key))
+            await self._grant(cluster, request, objects, digests[cluster.key], previous.get(cluster.key))
 
         results = await self.registry.fan_out(active, grant)
         info = [previous[c.key] for c in matching if c.paused and c.key in previous]
@@ -103,24 +101,24 @@ class RoleRequestReconciler(Reconciler):
             failure = str(outcome) if isinstance(outcome, ClusterFailure) else None
             info.append(entry(cluster, digests[cluster.key], "Failed" if failure else "Provisioned", failure))
         stale = {key: e for key, e in previous.items() if key not in {c.key for c in matching}}
-        info += await self._revoke(name, Admin.of(spec), stale)
+        info += await self._revoke(name, request.admin, stale)
         return status_of(matching, info, None)
 
     async def withdraw(self, obj: dict[str, Any]) -> dict[str, Any] | None:
         await self.registry.load()  # a cluster the registry does not know yet would be taken as gone
         previous = entries(obj.get("status"))
         try:
-            admin = Admin.of(RoleRequestSpec.model_validate(obj.get("spec") or {}))
-        except ValidationError:
+            admin = ROLE_REQUEST.read(obj).admin
+        except ValueError:
             return None  # never deployed anything
         left = await self._revoke(obj["metadata"]["name"], admin, previous)
         self._references.pop(obj["metadata"]["name"], None)
         self._admins.pop(obj["metadata"]["name"], None)
         return status_of([], left, None) if left else None
 
-    async def _roles(self, spec: RoleRequestSpec) -> list[SourcedRole]:
+    async def _roles(self, request: RoleRequest) -> list[SourcedRole]:
         found = []
-        for ref in spec.role_refs:
+        for ref in request.role_refs:
             obj = await self.kube.get("v1", ref.kind, ref.name, ref.namespace)
             where = describe(ref.kind, ref.namespace, ref.name)
             for role in roles_in(documents(data_of(ref.kind, ref.namespace, ref.name, obj), where), where):
@@ -130,15 +128,14 @@ class RoleRequestReconciler(Reconciler):
     async def _grant(
         self,
         cluster: ManagedCluster,
-        name: str,
-        spec: RoleRequestSpec,
+        request: RoleRequest,
         objects: list[dict[str, Any]],
         digest: str,
         previous: Entry | None,
     ) -> None:
-        admin = Admin.of(spec)
+        admin, name = request.admin, request.name
         secret = await self.kube.get("v1", "Secret", kubeconfig_secret_name(cluster, admin), cluster.namespace)
-        lifetime = spec.expiration_seconds or DEFAULT_EXPIRATION_SECONDS
+        lifetime = request.expiration_seconds or DEFAULT_EXPIRATION_SECONDS
         due = token_due(stored_expiration(secret), lifetime, datetime.datetime.now(datetime.UTC))
         granted = previous is not None and previous.get("hash") == digest and previous.get("status") == "Provisioned"
         if granted and not due:
@@ -190,11 +187,11 @@ class RoleRequestReconciler(Reconciler):
             if other["metadata"]["name"] == name or other["metadata"].get("deletionTimestamp"):
                 continue
             try:
-                spec = RoleRequestSpec.model_validate(other.get("spec") or {})
-            except ValidationError:
+                granting = ROLE_REQUEST.read(other)
+            except ValueError:
                 continue
-            if Admin.of(spec) == admin and (
-                matches(spec.cluster_selector, cluster.labels) or cluster.key in entries(other.get("status"))
+            if granting.admin == admin and (
+                granting.cluster_selector.matches(cluster.labels) or cluster.key in entries(other.get("status"))
             ):
                 return True
         return False

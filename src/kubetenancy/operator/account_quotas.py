@@ -12,15 +12,16 @@ from typing import Any
 
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.frontdoors.kiosk import account_quota_status
+from kubetenancy.frontdoors.table import QuotaDoor
 from kubetenancy.k8s import Kube
-
-API = "config.kiosk.sh/v1alpha1"
 
 
 class AccountQuotaReporter:
-    def __init__(self, kube: Kube, view: TenancyView) -> None:
+    def __init__(self, kube: Kube, view: TenancyView, door: QuotaDoor) -> None:
+        """`door`: the quotas that name their tenant whose status reports usage (Kiosk's AccountQuotas)."""
         self.kube = kube
         self.view = view
+        self.door = door
         self.used: defaultdict[str, dict[str, dict[str, str]]] = defaultdict(dict)
         """Per tenant, per namespace: status.used of its ResourceQuota."""
         self.reported: dict[str, dict[str, Any]] = {}
@@ -30,20 +31,20 @@ class AccountQuotaReporter:
         if self.used[tenant].get(namespace) == used:
             return
         self.used[tenant][namespace] = used
-        for name, (account, _) in list(self.view.account_quotas.items()):
-            if account == tenant:
+        for name, quota in list(self.view.tenant_quotas.items()):
+            if quota.tenant == tenant:
                 await self.report(name)
 
     async def report(self, name: str) -> None:
         """Write the AccountQuota's status if it differs from what was last written."""
-        known = self.view.account_quotas.get(name)
-        if known is None:
+        quota = self.view.tenant_quotas.get(name)
+        if quota is None or quota.tenant is None:
             return
-        account, quota = known
+        account = quota.tenant
         tenant = self.view.tenants.get(account)
         namespaces = set(tenant.namespace_names()) if tenant else set()
         used = {ns: u for ns, u in self.used[account].items() if ns in namespaces}
         status = account_quota_status(quota.hard, used)
         if self.reported.get(name) != status:
-            await self.kube.patch_status(API, "AccountQuota", name, status)
+            await self.kube.patch_status(self.door.served.api_version, self.door.served.kind, name, status)
             self.reported[name] = status

@@ -21,12 +21,14 @@ from typing import Any
 from aiohttp import web
 
 from kubetenancy.admission import Decision, Request
-from kubetenancy.admission.registry import Registered
+from kubetenancy.admission.decision import Missing
+from kubetenancy.admission.registry import Handler, Registered
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.operator.probes import ADMISSION_REVIEWS, ADMISSION_SECONDS
 from kubetenancy.serving import start_site
 
-Handler = Callable[[Request], Awaitable[Decision]]
+Confirm = Callable[[Missing], Awaitable[bool]]
+"""Whether objects a rule found missing exist after all (recording them in the view when they do)."""
 log = logging.getLogger(__name__)
 
 
@@ -47,27 +49,55 @@ def review_response(review: dict[str, Any], decision: Decision) -> dict[str, Any
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}
 
 
-def rules_handler(registered: Registered, view: TenancyView) -> Handler:
+def confirming(*confirms: Confirm) -> Confirm:
+    """One `Confirm` of several, each for the kinds its engine knows (it answers False for the others)."""
+
+    async def confirm(missing: Missing) -> bool:
+        for one in confirms:
+            if await one(missing):
+                return True
+        return False
+
+    return confirm
+
+
+def _decide(registered: Registered, request: Request, view: TenancyView) -> Decision:
+    patch: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    missing: list[Missing] = []
+    for rule in registered.rules:
+        decision = rule(request, view)
+        warnings += decision.warnings
+        missing += decision.missing
+        if not decision.allowed:
+            return replace(decision, warnings=tuple(warnings), missing=tuple(missing))
+        patch += decision.patch
+    return Decision(True, patch=tuple(patch), warnings=tuple(warnings), missing=tuple(missing))
+
+
+def rules_handler(registered: Registered, view: TenancyView, confirm: Confirm | None = None) -> Handler:
+    """The webhook's rules over the view. A decision made without objects the view has not seen (created a
+    moment ago) is checked once with `confirm`, which reads them into the view, and made again if any exist."""
+
     async def handle(request: Request) -> Decision:
         if registered.spec.bypassable and view.policy.bypasses(request.user, request.groups):
             return Decision.allow()
-        patch: list[dict[str, Any]] = []
-        warnings: list[str] = []
-        for rule in registered.rules:
-            decision = rule(request, view)
-            warnings += decision.warnings
-            if not decision.allowed:
-                return replace(decision, warnings=tuple(warnings))
-            patch += decision.patch
-        return Decision(True, patch=tuple(patch), warnings=tuple(warnings))
+        decision = _decide(registered, request, view)
+        if decision.missing and confirm is not None:
+            found = [await confirm(missing) for missing in decision.missing]
+            if any(found):
+                decision = _decide(registered, request, view)
+        return replace(decision, missing=())
 
     return handle
 
 
 class AdmissionServer:
-    def __init__(self, handlers: dict[str, tuple[str, Handler]]) -> None:
-        """`handlers` maps a path to (webhook name, handler)."""
-        self.handlers = handlers
+    def __init__(self, webhooks: list[Registered], view: TenancyView, confirm: Confirm) -> None:
+        """Serves each webhook at its path: its own handler, or its rules over `view`."""
+        self.handlers: dict[str, tuple[str, Handler]] = {
+            r.spec.path: (r.spec.name, r.handler or rules_handler(r, view, confirm)) for r in webhooks
+        }
         self._runner: web.AppRunner | None = None
 
     async def _serve(self, http: web.Request) -> web.Response:

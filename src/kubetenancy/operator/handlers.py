@@ -12,93 +12,91 @@ from typing import Any
 
 import kopf
 
-from kubetenancy.admission import Decision, Request
-from kubetenancy.admission.registry import (
-    CAPA_CLUSTERS,
-    CAPA_IDENTITIES,
-    QUOTA_RESERVE,
-    QUOTA_SETTLE,
-    TENANTS,
-    registry,
-)
-from kubetenancy.admission.view import TenancyView
+from kubetenancy.admission.registry import registry
 from kubetenancy.api import crd_manifests
-from kubetenancy.desired import webhooks
 from kubetenancy.desired.cluster import static_objects
 from kubetenancy.frontdoors.claims import namespace_owner
-from kubetenancy.k8s import Kube, applier, ensure_crds
+from kubetenancy.frontdoors.table import (
+    KIOSK_ACCOUNT_QUOTA,
+    MANDATORY_TEMPLATES,
+    POLICIES,
+    QUOTAS,
+    TENANTS,
+)
+from kubetenancy.k8s import Kube, ensure_crds
 from kubetenancy.model import INITIALIZING, MANAGED_BY, TENANT_LABEL
 from kubetenancy.operator.account_quotas import AccountQuotaReporter
-from kubetenancy.operator.admission_server import AdmissionServer, Handler, rules_handler
-from kubetenancy.operator.capa import register_capa_handlers
-from kubetenancy.operator.capa_reads import confirming, confirming_deletes, installed_crds
+from kubetenancy.operator.admission_server import AdmissionServer, confirming
+from kubetenancy.operator.capa import capa_links, installed_crds, register_capa_handlers
 from kubetenancy.operator.config import OperatorConfig
 from kubetenancy.operator.multicluster import register_multicluster_handlers
 from kubetenancy.operator.probes import Probes
 from kubetenancy.operator.quota_ledger import QuotaLedger
 from kubetenancy.operator.templates import register_template_handlers
-from kubetenancy.operator.tenant_sources import SOURCES
-from kubetenancy.operator.tenants import QUOTA_API, TenantReconciler
+from kubetenancy.operator.tenancy_index import TenancyIndex
+from kubetenancy.operator.tenants import TENANT_KINDS, TenantReconciler
+from kubetenancy.operator.webhook_registration import WebhookRegistration
 from kubetenancy.operator.webhook_server import client_config, server_context
-
-GROUP = "tenantoperator.stakater.com"
 
 
 def _register_tenant_handlers(
     registry: kopf.OperatorRegistry, reconciler: TenantReconciler, usage: AccountQuotaReporter
 ) -> None:
-    for source in SOURCES:
-        group, _, version = source.api_version.rpartition("/")
+    for door in TENANTS:
 
-        @kopf.on.event(group, version, source.kind, registry=registry, param=source)
+        @kopf.on.event(door.served.group, door.served.version, door.served.plural, registry=registry, param=door)
         async def tenant_changed(**kwargs: Any) -> None:
             if kwargs["type"] == "DELETED":
                 reconciler.forget(kwargs["name"])
             else:
                 await reconciler.reconcile(kwargs["name"], source=kwargs["param"], body=dict(kwargs["body"]))
 
-    @kopf.on.event(GROUP, "v1beta1", "quotas", registry=registry)
-    async def quota_changed(**kwargs: Any) -> None:
-        deleted = kwargs["type"] == "DELETED"
-        if reconciler.quota_seen(kwargs["name"], None if deleted else dict(kwargs["body"].get("spec") or {})):
-            for tenant in reconciler.view.tenants_using_quota(kwargs["name"]):
+    for quota_door in QUOTAS:
+
+        @kopf.on.event(
+            quota_door.served.group, quota_door.served.version, quota_door.served.plural, registry=registry,
+            param=quota_door,
+        )  # fmt: skip
+        async def quota_changed(**kwargs: Any) -> None:
+            deleted = kwargs["type"] == "DELETED"
+            door = kwargs["param"]
+            changed = reconciler.quota_seen(door, kwargs["name"], None if deleted else dict(kwargs["body"]))
+            await reconciler.registration.follow(reconciler.view)
+            for tenant in changed:
                 await reconciler.reconcile(tenant)
+            if door is usage.door and not deleted:
+                await usage.report(kwargs["name"])
 
-    @kopf.on.event("config.kiosk.sh", "v1alpha1", "accountquotas", registry=registry)
-    async def account_quota_changed(**kwargs: Any) -> None:
-        deleted = kwargs["type"] == "DELETED"
-        spec = None if deleted else dict(kwargs["body"].get("spec") or {})
-        for account in reconciler.account_quota_seen(kwargs["name"], spec):
-            await reconciler.reconcile(account)
-        if not deleted:
-            await usage.report(kwargs["name"])
+    for policy_door in POLICIES:
 
-    @kopf.on.event(GROUP, "v1beta1", "integrationconfigs", registry=registry)
-    async def config_changed(**kwargs: Any) -> None:
-        await reconciler.refresh_policy()
-        for source, tenant in await reconciler.all_tenants():
-            await reconciler.reconcile(tenant, source=source)
+        @kopf.on.event(
+            policy_door.served.group, policy_door.served.version, policy_door.served.plural, registry=registry
+        )
+        async def config_changed(**kwargs: Any) -> None:
+            await reconciler.refresh_policy()
+            for source, tenant in await reconciler.all_tenants():
+                await reconciler.reconcile(tenant, source=source)
 
     @kopf.on.event("v1", "namespaces", registry=registry)
     async def namespace_changed(**kwargs: Any) -> None:
         deleted = kwargs["type"] == "DELETED" or bool(kwargs["meta"].get("deletionTimestamp"))
         name, labels = kwargs["name"], dict(kwargs["labels"])
-        tenants = reconciler.namespace_seen(name, labels, deleted=deleted)
-        if reconciler.namespace_initializing(name, not deleted and INITIALIZING in kwargs["annotations"]):
+        tenants = reconciler.index.namespace_seen(name, labels, deleted=deleted)
+        if reconciler.index.namespace_initializing(name, not deleted and INITIALIZING in kwargs["annotations"]):
             tenants.append(namespace_owner(labels) or "")
         for tenant in dict.fromkeys(t for t in tenants if t):
             await reconciler.reconcile(tenant)
 
     managed: dict[str, Any] = {**MANAGED_BY, TENANT_LABEL: kopf.PRESENT}
-    for api_version, kind in applier.PRUNABLE:
+    for api_version, kind in TENANT_KINDS:
         group, _, version = api_version.rpartition("/")
 
         @kopf.on.event(group, version, kind, labels=managed, registry=registry)
         async def managed_object_changed(**kwargs: Any) -> None:
             tenant, body = kwargs["labels"][TENANT_LABEL], kwargs["body"]
-            if body.get("kind") == "TemplateInstance":
+            if (body.get("apiVersion"), body.get("kind")) == MANDATORY_TEMPLATES:
                 deployed = kwargs["type"] != "DELETED" and (body.get("status") or {}).get("status") == "Deployed"
-                if reconciler.template_instance_seen(kwargs["namespace"], kwargs["name"], deployed):
+                if reconciler.index.template_instance_seen(kwargs["namespace"], kwargs["name"], deployed):
                     await reconciler.reconcile(tenant)
             if kwargs["type"] == "DELETED":  # drift: someone removed an object the tenant needs
                 await reconciler.reconcile(tenant, repair=True)
@@ -107,40 +105,17 @@ def _register_tenant_handlers(
 
 
 def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegistry:
+    """The composition root: every part built once and wired here, the webhook registry included."""
     kopf_registry = kopf.OperatorRegistry()
     kube = Kube(config.kubeconfig)
-    view = TenancyView()
-    reconciler = TenantReconciler(kube, view, config.config_namespace, config.bypassed_groups)
-    ledger = QuotaLedger(view)
-    webhook_specs = registry(config.config_namespace)
-    handlers: dict[str, tuple[str, Handler]] = {
-        r.spec.path: (r.spec.name, rules_handler(r, view)) for r in webhook_specs
-    }
-    handlers[QUOTA_RESERVE] = (handlers[QUOTA_RESERVE][0], ledger.reserve)
-    handlers[QUOTA_SETTLE] = (handlers[QUOTA_SETTLE][0], ledger.settle)
-    name, check_tenant = handlers[TENANTS]
-
-    async def tenant_webhook(request: Request) -> Decision:
-        # A Quota created a moment ago may not have reached the view yet: confirm before refusing.
-        quota = (request.obj.get("spec") or {}).get("quota")
-        if quota and quota not in view.quotas:
-            found = await kube.get(QUOTA_API, "Quota", quota)
-            if found is not None:
-                reconciler.quota_seen(quota, found.get("spec") or {})
-        return await check_tenant(request)
-
-    handlers[TENANTS] = (name, tenant_webhook)
-    capa_name, check_capa = handlers[CAPA_CLUSTERS]
-    handlers[CAPA_CLUSTERS] = (capa_name, confirming(kube, view.aws, check_capa))
-    identities_name, check_identities = handlers[CAPA_IDENTITIES]
-    handlers[CAPA_IDENTITIES] = (identities_name, confirming_deletes(kube, view.aws, check_identities))
-    admission = AdmissionServer(handlers)
-
-    async def apply_webhooks() -> None:
-        """The webhook configurations, with the webhooks of other projects' kinds only where their CRDs exist."""
-        specs = webhooks.installable([r.spec for r in webhook_specs], await installed_crds(kube))
-        for configuration in webhooks.configurations(specs, lambda path: client_config(config, path)):
-            await kube.apply_if_changed(configuration)
+    index = TenancyIndex()
+    ledger = QuotaLedger(index.view)
+    webhook_specs = registry(config.config_namespace, ledger)
+    specs = [r.spec for r in webhook_specs]
+    registration = WebhookRegistration(kube, specs, lambda path: client_config(config, path), installed_crds)
+    reconciler = TenantReconciler(kube, index, registration, config.config_namespace, config.bypassed_groups)
+    confirm = confirming(reconciler.confirm, capa_links(kube, index.aws))
+    admission = AdmissionServer(webhook_specs, index.view, confirm)
 
     @kopf.on.login(registry=kopf_registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -162,7 +137,7 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         await reconciler.start()
         await ledger.load(kube)
         await admission.start(config.webhook_addr, config.webhook_port, server_context(config))
-        await apply_webhooks()
+        await registration.follow(index.view)
         logger.info("serving %d webhooks; CRDs established", len(webhook_specs))
         probes.mark_ready()
 
@@ -172,8 +147,8 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         await probes.stop()
         await kube.close()
 
-    _register_tenant_handlers(kopf_registry, reconciler, AccountQuotaReporter(kube, view))
+    _register_tenant_handlers(kopf_registry, reconciler, AccountQuotaReporter(kube, index.view, KIOSK_ACCOUNT_QUOTA))
     register_template_handlers(kopf_registry, kube)
     register_multicluster_handlers(kopf_registry, kube, config)
-    register_capa_handlers(kopf_registry, kube, view.aws, apply_webhooks)
+    register_capa_handlers(kopf_registry, kube, index.aws, registration)
     return kopf_registry

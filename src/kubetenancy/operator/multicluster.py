@@ -17,28 +17,18 @@ from typing import Any
 
 import kopf
 
-from kubetenancy.api.sveltos import (
-    CAPI_CLUSTER_V1BETA1,
-    CLUSTER_PROFILE_V1BETA1,
-    ROLE_REQUEST_V1BETA1,
-    SERVICE_ACCOUNT_NAME_LABEL,
-    SERVICE_ACCOUNT_NAMESPACE_LABEL,
-    SVELTOS_CLUSTER_V1BETA1,
-)
+from kubetenancy.cluster_model import Admin, ManagedCluster
+from kubetenancy.frontdoors.sveltos import SERVICE_ACCOUNT_NAME_LABEL, SERVICE_ACCOUNT_NAMESPACE_LABEL
+from kubetenancy.frontdoors.table import CLUSTER_PROFILE, CLUSTERS, ROLE_REQUEST
 from kubetenancy.k8s import Kube, explain
 from kubetenancy.multicluster.clusterprofiles import ClusterProfileReconciler
-from kubetenancy.multicluster.clusters import (
-    ManagedCluster,
-    from_capi_cluster,
-    from_sveltos_cluster,
-    probe_status,
-)
-from kubetenancy.multicluster.grants import ADMIN_NAME_LABEL, ADMIN_NAMESPACE_LABEL, ROLE_REQUEST_LABEL, Admin
+from kubetenancy.multicluster.clusters import probe_status
+from kubetenancy.multicluster.grants import ADMIN_NAME_LABEL, ADMIN_NAMESPACE_LABEL, ROLE_REQUEST_LABEL
 from kubetenancy.multicluster.helm import Helm
-from kubetenancy.multicluster.lifecycle import status_patch
 from kubetenancy.multicluster.registry import ClusterFailure, ClusterRegistry
 from kubetenancy.multicluster.rolerequests import RoleRequestReconciler
 from kubetenancy.operator.config import OperatorConfig
+from kubetenancy.reconciling import merge_patch
 
 log = logging.getLogger(__name__)
 
@@ -100,28 +90,25 @@ class MultiCluster:
 
     async def tenant_profiles(self, admin: Admin) -> None:
         labels = {SERVICE_ACCOUNT_NAME_LABEL: admin.name, SERVICE_ACCOUNT_NAMESPACE_LABEL: admin.namespace}
-        for profile in await self.kube.list(CLUSTER_PROFILE_V1BETA1.api_version, "ClusterProfile", labels=labels):
+        served = CLUSTER_PROFILE.served
+        for profile in await self.kube.list(served.api_version, served.kind, labels=labels):
             await self.profiles.reconcile(profile["metadata"]["name"])
 
     async def probe(self) -> None:
         """Check every SveltosCluster's connection and record it in its status (only when it changed)."""
         await self.clusters.load()
-        targets = [c for c in self.clusters.all() if c.kind == SVELTOS_CLUSTER_V1BETA1.kind]
+        targets = [c for c in self.clusters.all() if c.probed]
         results = await self.clusters.fan_out(targets, self.clusters.probe)
         for cluster in targets:
             outcome = results[cluster.key]
             failure = str(outcome) if isinstance(outcome, ClusterFailure) else None
-            live = await self.kube.get(
-                SVELTOS_CLUSTER_V1BETA1.api_version, cluster.kind, cluster.name, cluster.namespace
-            )
+            live = await self.kube.get(cluster.api_version, cluster.kind, cluster.name, cluster.namespace)
             if live is None:
                 continue
             current: dict[str, Any] = live.get("status") or {}
-            patch = status_patch(current, probe_status(current, cluster, None if failure else str(outcome), failure))
-            if patch is not None:
-                await self.kube.patch_status(
-                    SVELTOS_CLUSTER_V1BETA1.api_version, cluster.kind, cluster.name, patch, cluster.namespace
-                )
+            patch = merge_patch(current, probe_status(current, cluster, None if failure else str(outcome), failure))
+            if patch:
+                await self.kube.patch_status(cluster.api_version, cluster.kind, cluster.name, patch, cluster.namespace)
 
     async def _periodically(self) -> None:
         """Events start the first passes; this one catches ageing tokens, edits events missed, and health."""
@@ -155,20 +142,27 @@ def register_multicluster_handlers(registry: kopf.OperatorRegistry, kube: Kube, 
     async def stop_multicluster(**_: Any) -> None:
         await engine.stop()
 
-    @kopf.on.event(SVELTOS_CLUSTER_V1BETA1.group, "v1beta1", SVELTOS_CLUSTER_V1BETA1.plural, registry=registry)
-    async def sveltos_cluster_changed(**kwargs: Any) -> None:
-        await engine.cluster_seen(from_sveltos_cluster(kwargs["body"]), deleted=kwargs["type"] == "DELETED")
+    for door in CLUSTERS:
 
-    @kopf.on.event(CAPI_CLUSTER_V1BETA1.group, "v1beta1", CAPI_CLUSTER_V1BETA1.plural, registry=registry)
-    async def capi_cluster_changed(**kwargs: Any) -> None:
-        await engine.cluster_seen(from_capi_cluster(kwargs["body"]), deleted=kwargs["type"] == "DELETED")
+        @kopf.on.event(door.served.group, door.served.version, door.served.plural, registry=registry, param=door)
+        async def cluster_changed(**kwargs: Any) -> None:
+            try:
+                cluster = kwargs["param"].read(kwargs["body"])
+            except ValueError as error:
+                log.warning("ignoring %s %s: %s", kwargs["body"].get("kind"), kwargs["name"], error)
+                return
+            await engine.cluster_seen(cluster, deleted=kwargs["type"] == "DELETED")
 
-    @kopf.on.event(ROLE_REQUEST_V1BETA1.group, "v1beta1", ROLE_REQUEST_V1BETA1.plural, registry=registry)
+    served = ROLE_REQUEST.served
+
+    @kopf.on.event(served.group, served.version, served.plural, registry=registry)
     async def role_request_changed(**kwargs: Any) -> None:
         if kwargs["type"] != "DELETED":
             await engine.role_requests.reconcile(kwargs["name"])
 
-    @kopf.on.event(CLUSTER_PROFILE_V1BETA1.group, "v1beta1", CLUSTER_PROFILE_V1BETA1.plural, registry=registry)
+    served = CLUSTER_PROFILE.served
+
+    @kopf.on.event(served.group, served.version, served.plural, registry=registry)
     async def cluster_profile_changed(**kwargs: Any) -> None:
         if kwargs["type"] != "DELETED":
             await engine.profiles.reconcile(kwargs["name"])

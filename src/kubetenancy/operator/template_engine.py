@@ -19,12 +19,9 @@ from typing import Any
 from prometheus_client import Counter
 from pydantic import ValidationError
 
-from kubetenancy.api import kiosk_templates as kiosk_api
-from kubetenancy.api import tenantoperator_templates as mto_api
 from kubetenancy.desired.templates import Kind, drifted
-from kubetenancy.frontdoors import kiosk_templates as kiosk
-from kubetenancy.frontdoors import tenantoperator_templates as mto
-from kubetenancy.k8s import RETRYABLE_ERRORS, ApiError, Kube
+from kubetenancy.frontdoors.table import INSTANCES, TEMPLATES, Door, InstanceDoor, StatusFormat
+from kubetenancy.k8s import ApiError, Kube
 from kubetenancy.k8s.owned import apply_owned, create_owned
 from kubetenancy.k8s.watches import watch
 from kubetenancy.operator.template_deploy import Deployer
@@ -34,10 +31,10 @@ from kubetenancy.operator.template_status import (
     Previous,
     group_status,
     kiosk_instance_status,
-    merge_patch,
     mto_instance_status,
     read,
 )
+from kubetenancy.reconciling import RETRIED, Reconciler, status_writer
 from kubetenancy.template_model import INSTANCE_LABEL, Instance, Template
 
 log = logging.getLogger(__name__)
@@ -46,19 +43,15 @@ Key = tuple[str, str, str, str]
 """(apiVersion, kind, namespace or "", name) of an instance."""
 StatusShape = Callable[[Instance, Mapping[str, Any], Pass, str], dict[str, Any]]
 
-INSTANCE_KINDS: dict[tuple[str, str], tuple[Callable[[Mapping[str, Any]], Instance], StatusShape]] = {
-    (k.api_version, k.kind): (door, shape)
-    for k, door, shape in (
-        (kiosk_api.TEMPLATE_INSTANCE_V1ALPHA1, kiosk.instance_from_cr, kiosk_instance_status),
-        (mto_api.TEMPLATE_INSTANCE_V1ALPHA1, mto.instance_from_cr, mto_instance_status),
-        (mto_api.TEMPLATE_GROUP_INSTANCE_V1ALPHA1, mto.instance_from_cr, group_status),
-    )
+STATUS_SHAPES: dict[StatusFormat, StatusShape] = {
+    "kiosk-instance": kiosk_instance_status,
+    "mto-instance": mto_instance_status,
+    "mto-group": group_status,
 }
-TEMPLATE_KINDS: dict[str, Callable[[Mapping[str, Any]], Template]] = {
-    kiosk_api.TEMPLATE_V1ALPHA1.api_version: kiosk.template_from_cr,
-    mto_api.TEMPLATE_V1ALPHA1.api_version: mto.template_from_cr,
-}
-RECONCILE_ATTEMPTS = 4
+INSTANCE_DOORS: dict[tuple[str, str], InstanceDoor] = {(d.served.api_version, d.served.kind): d for d in INSTANCES}
+TEMPLATE_DOORS: dict[str, Door[Template]] = {d.served.api_version: d for d in TEMPLATES}
+FRESH = "fresh"
+"""A pass flag: pass even though nothing the instance depends on changed (a copied object changed)."""
 RETRY_LATER_SECONDS = 30.0
 RETRY_AT_MOST_SECONDS = 300.0
 RETRIED_LATER = frozenset({"ObjectAlreadyExists", "ApplyFailed", "MappingFailed", "UnknownKind"})
@@ -86,8 +79,7 @@ class TemplateEngine:
         self.by_uid: dict[str, Key] = {}
         self.namespaces: dict[str, dict[str, str]] = {}
         """Labels of every namespace that exists and is not being deleted."""
-        self._locks: defaultdict[Key, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._status_writes: defaultdict[Key, int] = defaultdict(int)
+        self.passes: Reconciler[Key] = Reconciler("template-instance", self._read, self._pass, status_writer(kube))
         self._passed: dict[Key, object] = {}
         """What each instance's last complete pass depended on; the same again needs no pass."""
         self._sources: defaultdict[tuple[str, str, str], set[Key]] = defaultdict(set)
@@ -96,8 +88,8 @@ class TemplateEngine:
 
     async def start(self) -> None:
         """Learn the templates and namespaces before any instance event, so first passes see them."""
-        for api_version in TEMPLATE_KINDS:
-            for cr in await self.kube.list(api_version, "Template"):
+        for api_version, door in TEMPLATE_DOORS.items():
+            for cr in await self.kube.list(api_version, door.served.kind):
                 self.template_seen(api_version, cr["metadata"]["name"], cr)
         for ns in await self.kube.list("v1", "Namespace"):
             self.namespace_seen(ns["metadata"]["name"], ns["metadata"].get("labels") or {}, gone=_going(ns))
@@ -115,7 +107,7 @@ class TemplateEngine:
             self.templates.pop((api_version, name), None)
         else:
             try:
-                self.templates[(api_version, name)] = TEMPLATE_KINDS[api_version](cr)
+                self.templates[(api_version, name)] = TEMPLATE_DOORS[api_version].read(cr)
             except ValidationError as error:
                 self.templates[(api_version, name)] = f'template "{name}" is invalid: {error}'
         return [k for k, i in self.instances.items() if (i.template_api_version, i.template) == (api_version, name)]
@@ -146,6 +138,7 @@ class TemplateEngine:
             self.deployer.forget(instance.uid)
         for users in self._sources.values():
             users.discard(key)
+        self.passes.forget(key)
 
     async def reconcile_all(self, keys: list[Key], *, fresh: bool = False) -> None:
         limit = asyncio.Semaphore(CONCURRENCY)
@@ -162,52 +155,39 @@ class TemplateEngine:
         """Bring one instance to its template; `body` is the instance as its event delivered it.
 
         A pass is skipped when nothing it depends on changed since the last one, unless `fresh` (a copied
-        Secret or ConfigMap changed, or a failure is retried). kopf does not retry event handlers, so
-        transient API errors are retried here (with backoff).
+        Secret or ConfigMap changed, or a failure is retried).
         """
-        for attempt in range(RECONCILE_ATTEMPTS):
-            writes_before = self._status_writes[key]
-            async with self._locks[key]:
-                try:
-                    if body is None or self._status_writes[key] != writes_before:
-                        api_version, kind, namespace, name = key
-                        body = await self.kube.get(api_version, kind, name, namespace or None)
-                    if body is not None and not body["metadata"].get("deletionTimestamp"):
-                        await self._pass(key, body, fresh=fresh)
-                    return
-                except RETRYABLE_ERRORS as error:
-                    if attempt == RECONCILE_ATTEMPTS - 1:
-                        raise
-                    log.warning("deploying %s %s failed (%s); retrying", key[1], key[3], error)
-                    body, fresh = None, True
-            await asyncio.sleep(2**attempt)
+        await self.passes.run(key, dict(body) if body is not None else None, *([FRESH] if fresh else []))
 
-    async def _pass(self, key: Key, body: Mapping[str, Any], *, fresh: bool) -> None:
-        door, shape = INSTANCE_KINDS[key[:2]]
+    async def _read(self, key: Key) -> dict[str, Any] | None:
+        api_version, kind, namespace, name = key
+        return await self.kube.get(api_version, kind, name, namespace or None)
+
+    async def _pass(self, key: Key, body: dict[str, Any], flags: frozenset[str]) -> dict[str, Any] | None:
+        """One pass over an instance; returns its next status (written once by the skeleton)."""
+        fresh = bool(flags & {FRESH, RETRIED})
+        door = INSTANCE_DOORS[key[:2]]
+        shape = STATUS_SHAPES[door.status_format]
         current: Mapping[str, Any] = body.get("status") or {}
         try:
-            instance = door(body)
+            instance = door.read(body)
         except ValidationError as error:
             failed = Pass({}, set(), problem=("InvalidSpec", str(error)))
-            await self._write(key, current, shape(_bare(body), current, failed, _now()))
-            return
+            return shape(_bare(body), current, failed, _now())
         self.instances[key] = instance
         self.by_uid[instance.uid] = key
         if instance.namespace is not None and not instance.sync and current.get("status") == "Deployed":
-            return  # deployed once, as Kiosk does: later template changes (even its deletion) are not followed
+            return None  # deployed once, as Kiosk does: later template changes (even its deletion) are not followed
         template = await self._template(instance)
         if not isinstance(template, Template):
             self._passed.pop(key, None)
-            failed = Pass({}, set(), problem=template)
-            await self._write(key, current, shape(instance, current, failed, _now()))
-            return
+            return shape(instance, current, Pass({}, set(), problem=template), _now())
         targets = instance.targets(self.namespaces)
         depends_on = (instance.generation, template.version, [(ns, self.namespaces[ns]) for ns in targets])
         if not fresh and self._passed.get(key) == depends_on:
             PASSES.labels("unchanged").inc()
-            return
+            return None
         result = await self._deploy(instance, template, targets, read(instance, current))
-        await self._write(key, current, shape(instance, current, result, _now()))
         self._passed[key] = depends_on
         PASSES.labels("failed" if any(o.status == "Failed" for o in result.outcomes.values()) else "deployed").inc()
         if any(o.reason in RETRIED_LATER for o in result.outcomes.values()):
@@ -216,12 +196,14 @@ class TemplateEngine:
             self._retries.pop(key, None)
         if instance.sync:
             self._follow(result)
+        return shape(instance, current, result, _now())
 
     async def _template(self, instance: Instance) -> Template | tuple[str, str]:
         """The instance's Template, or (reason, message) saying why there is none."""
         where = (instance.template_api_version, instance.template)
         if where not in self.templates:  # perhaps created a moment ago: confirm before reporting it missing
-            found = await self.kube.get(instance.template_api_version, "Template", instance.template)
+            kind = TEMPLATE_DOORS[instance.template_api_version].served.kind
+            found = await self.kube.get(instance.template_api_version, kind, instance.template)
             if found is not None:
                 self.template_seen(*where, found)
         template = self.templates.get(where)
@@ -255,14 +237,6 @@ class TemplateEngine:
             else:
                 self.deployer.forget(instance.uid, namespace)
         return Pass(outcomes, kinds | previous.kinds if kept else kinds, template)
-
-    async def _write(self, key: Key, current: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
-        """One status write, only when the status changes."""
-        patch = merge_patch(current, wanted)
-        if patch:
-            api_version, kind, namespace, name = key
-            await self.kube.patch_status(api_version, kind, name, patch, namespace or None)
-            self._status_writes[key] += 1
 
     def _retry_later(self, key: Key) -> None:
         """Try a failed instance again later, less often each time (30 s doubling up to 5 min)."""
@@ -315,7 +289,7 @@ class TemplateEngine:
             return
         if obj["metadata"].get("namespace") not in self.namespaces:
             return
-        async with self._locks[key]:
+        async with self.passes.exclusive(key):
             try:
                 if event == "DELETED":
                     owner = await self.kube.get(instance.api_version, instance.kind, instance.name, instance.namespace)

@@ -2,8 +2,8 @@
 
 The engine thinks in `Outcome`s, one per target namespace; a Kiosk TemplateInstance and an MTO
 TemplateInstance show theirs as `status/reason/message` (Kiosk's shape), a TemplateGroupInstance as a
-Ready condition plus `deployedNamespaces` (MTO's shape). `merge_patch` turns the next status into the one
-merge patch that writes it, or nothing when nothing changed.
+Ready condition plus `deployedNamespaces` (MTO's shape). The reconciler skeleton writes the next status
+as one merge patch, only when it changed.
 """
 
 from __future__ import annotations
@@ -173,17 +173,3 @@ def _template_hashes(instance: Instance, template: Template | None, current: Map
         ),
         "templateResourceMappingHash": content_hash([mappings]),
     }
-
-
-def merge_patch(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON merge patch turning `current` into `wanted` (null removes a key); {} when they are equal."""
-    patch: dict[str, Any] = {key: None for key in current if key not in wanted}
-    for key, value in wanted.items():
-        old = current.get(key)
-        if isinstance(value, Mapping) and isinstance(old, Mapping):
-            nested = merge_patch(old, value)
-            if nested:
-                patch[key] = nested
-        elif key not in current or old != value:
-            patch[key] = value
-    return patch

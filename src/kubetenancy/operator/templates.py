@@ -10,18 +10,9 @@ from typing import Any
 
 import kopf
 
-from kubetenancy.api import kiosk_templates as kiosk_api
-from kubetenancy.api import tenantoperator_templates as mto_api
-from kubetenancy.api.crd import ServedKind
+from kubetenancy.frontdoors.table import INSTANCES, TEMPLATES
 from kubetenancy.k8s import Kube
 from kubetenancy.operator.template_engine import TemplateEngine, instance_key
-
-TEMPLATES: tuple[ServedKind, ...] = (kiosk_api.TEMPLATE_V1ALPHA1, mto_api.TEMPLATE_V1ALPHA1)
-INSTANCES: tuple[ServedKind, ...] = (
-    kiosk_api.TEMPLATE_INSTANCE_V1ALPHA1,
-    mto_api.TEMPLATE_INSTANCE_V1ALPHA1,
-    mto_api.TEMPLATE_GROUP_INSTANCE_V1ALPHA1,
-)
 
 
 def _deleted(kwargs: dict[str, Any]) -> bool:
@@ -39,15 +30,17 @@ def register_template_handlers(registry: kopf.OperatorRegistry, kube: Kube) -> T
     async def stop_templates(**_: Any) -> None:
         await engine.stop()
 
-    for served in TEMPLATES:
+    for door in TEMPLATES:
+        served = door.served
 
-        @kopf.on.event(served.group, served.version, served.plural, registry=registry)
-        async def template_changed(served: ServedKind = served, **kwargs: Any) -> None:
+        @kopf.on.event(served.group, served.version, served.plural, registry=registry, param=served.api_version)
+        async def template_changed(**kwargs: Any) -> None:
             body = None if kwargs["type"] == "DELETED" else dict(kwargs["body"])
-            users = engine.template_seen(served.api_version, kwargs["name"], body)
+            users = engine.template_seen(kwargs["param"], kwargs["name"], body)
             await engine.reconcile_all(users)
 
-    for served in INSTANCES:
+    for instance_door in INSTANCES:
+        served = instance_door.served
 
         @kopf.on.event(served.group, served.version, served.plural, registry=registry)
         async def instance_changed(**kwargs: Any) -> None:

@@ -8,32 +8,36 @@ collector removes it (namespaces only when `onDeletePurgeNamespaces` asked for i
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime
-import logging
 import re
-from collections import defaultdict
 from typing import Any
 
-from kubetenancy.admission.view import TenancyView
+from kubetenancy.admission.decision import Missing
 from kubetenancy.desired import OwnerRef, content_hash, tenant_objects
 from kubetenancy.desired.pod_security import with_current_levels
-from kubetenancy.frontdoors.claims import namespace_owner
-from kubetenancy.frontdoors.kiosk import account_quota_from_cr
-from kubetenancy.frontdoors.tenantoperator import cluster_policy, quota_from_cr
-from kubetenancy.k8s import RETRYABLE_ERRORS, ApiError, Kube, applier
+from kubetenancy.frontdoors.table import (
+    CR,
+    MANDATORY_TEMPLATES,
+    POLICIES,
+    QUOTAS,
+    TENANTS,
+    QuotaDoor,
+    TenantDoor,
+    door_of,
+    with_quota,
+)
+from kubetenancy.k8s import ApiError, Kube, applier
 from kubetenancy.model import INITIALIZING, ClusterPolicy, Tenant, TenantNamespace
 from kubetenancy.operator.probes import RECONCILES
-from kubetenancy.operator.tenant_sources import SOURCES, TenantSource
+from kubetenancy.operator.tenancy_index import TenancyIndex
+from kubetenancy.operator.webhook_registration import WebhookRegistration
+from kubetenancy.reconciling import FailedPass, Reconciler, status_writer
 
-QUOTA_API = "tenantoperator.stakater.com/v1beta1"
-CONFIG_API = "tenantoperator.stakater.com/v1beta1"
-CONFIG_NAME = "tenant-operator-config"
-ACCOUNT_QUOTA_API = "config.kiosk.sh/v1alpha1"
-RECONCILE_ATTEMPTS = 4
-
-log = logging.getLogger(__name__)
+REPAIR = "repair"
+"""A pass flag: a managed object was deleted; re-create what is missing even when nothing changed."""
+TENANT_KINDS = (*applier.PRUNABLE, MANDATORY_TEMPLATES)
+"""The kinds of a tenant's objects besides namespaces: watched for drift, pruned when no longer wanted."""
 
 
 def _now() -> str:
@@ -61,20 +65,28 @@ def ready_status(
 class TenantReconciler:
     """Reconciles tenants and keeps the admission view (tenants, quotas, policy, namespaces) current.
 
-    Event-driven reconciles read nothing the events already carry: the tenant comes with its event,
-    quotas and labelled namespaces from their own events into the view. Tenant names are unique across
-    APIs (admission refuses a second tenant of the same name); each name's API is learnt from its events.
+    Event-driven passes read nothing the events already carry: the tenant comes with its event, quotas and
+    labelled namespaces from their own events into the index. Tenant names are unique across APIs
+    (admission refuses a second tenant of the same name); each name's API is learnt from its events.
     """
 
-    def __init__(self, kube: Kube, view: TenancyView, config_namespace: str, bypassed_groups: frozenset[str]) -> None:
+    def __init__(
+        self,
+        kube: Kube,
+        index: TenancyIndex,
+        registration: WebhookRegistration,
+        config_namespace: str,
+        bypassed_groups: frozenset[str],
+    ) -> None:
         self.kube = kube
-        self.view = view
+        self.registration = registration
+        self.index = index
+        self.view = index.view
         self.config_namespace = config_namespace
         self.bypassed_groups = bypassed_groups
         self.identity = ""
-        self.sources: dict[str, TenantSource] = {}
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._status_writes: defaultdict[str, int] = defaultdict(int)
+        self.sources: dict[str, TenantDoor] = {}
+        self.passes: Reconciler[str] = Reconciler("tenant", self._read, self._pass, status_writer(kube))
 
     async def start(self) -> None:
         """Learn who the operator is (it passes its own webhooks), the policy, the quotas and the labelled
@@ -82,81 +94,48 @@ class TenantReconciler:
         review = await self.kube.create({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
         self.identity = review["status"]["userInfo"]["username"]
         await self.refresh_policy()
-        for quota in await self.kube.list(QUOTA_API, "Quota"):
-            self.quota_seen(quota["metadata"]["name"], quota.get("spec") or {})
-        for quota in await self.kube.list(ACCOUNT_QUOTA_API, "AccountQuota"):
-            self.account_quota_seen(quota["metadata"]["name"], quota.get("spec") or {})
+        for door in QUOTAS:
+            for quota in await self.kube.list(door.served.api_version, door.served.kind):
+                self.quota_seen(door, quota["metadata"]["name"], quota)
         for ns in await self.kube.list("v1", "Namespace"):
-            self.namespace_seen(ns["metadata"]["name"], ns["metadata"].get("labels") or {}, deleted=False)
+            self.index.namespace_seen(ns["metadata"]["name"], ns["metadata"].get("labels") or {}, deleted=False)
 
     async def refresh_policy(self) -> ClusterPolicy:
-        config = await self.kube.get(CONFIG_API, "IntegrationConfig", CONFIG_NAME, self.config_namespace)
-        policy = cluster_policy(config.get("spec") if config else None, self.bypassed_groups)
-        policy = dataclasses.replace(policy, privileged_users=(*policy.privileged_users, re.escape(self.identity)))
-        self.view.policy = policy
+        policy = ClusterPolicy()
+        for door in POLICIES:
+            served = door.served
+            config = await self.kube.get(served.api_version, served.kind, door.object_name, self.config_namespace)
+            if config is not None:
+                policy = door.read(config)
+        policy = dataclasses.replace(
+            policy,
+            bypassed_groups=self.bypassed_groups,
+            privileged_users=(*policy.privileged_users, re.escape(self.identity)),
+        )
+        self.index.set_policy(policy)
         return policy
 
     def forget(self, name: str) -> None:
-        self.view.remove_tenant(name)
-        self.view.kinds.pop(name, None)
+        self.index.forget_tenant(name)
         self.sources.pop(name, None)
+        self.passes.forget(name)
 
-    def quota_seen(self, name: str, spec: dict[str, Any] | None) -> bool:
-        """Record a Quota (None: deleted); True when its tenants need reconciling."""
-        if spec is None:
-            return self.view.quotas.pop(name, None) is not None
-        quota = quota_from_cr(name, spec)
-        changed = self.view.quotas.get(name) != quota
-        self.view.quotas[name] = quota
-        return changed
+    def quota_seen(self, door: QuotaDoor, name: str, cr: CR | None) -> list[str]:
+        """Record a quota (None: deleted); return the tenants whose limits changed."""
+        quota = None if cr is None else door.read(cr)
+        return self.index.quota_seen(name, quota, names_tenant=door.names_tenant)
 
-    def account_quota_seen(self, name: str, spec: dict[str, Any] | None) -> list[str]:
-        """Record an AccountQuota (None: deleted); return the accounts whose limits changed."""
-        before = self.view.account_quotas.pop(name, None)
-        if spec is not None:
-            self.view.account_quotas[name] = account_quota_from_cr(name, spec)
-        after = self.view.account_quotas.get(name)
-        if before == after:
-            return []
-        return sorted({known[0] for known in (before, after) if known is not None})
-
-    def namespace_seen(self, name: str, labels: dict[str, str], *, deleted: bool) -> list[str]:
-        """Record which tenant a namespace's labels claim it for; return the tenants whose set changed."""
-        owner = None if deleted else namespace_owner(labels)
-        claimed = {owner} if owner else set()
-        changed = []
-        for tenant, namespaces in self.view.labelled.items():
-            if name in namespaces and tenant not in claimed:
-                del namespaces[name]
-                changed.append(tenant)
-        for tenant in claimed:
-            namespaces = self.view.labelled.setdefault(tenant, {})
-            if namespaces.get(name) != labels:
-                namespaces[name] = labels
-                changed.append(tenant)
-        return [t for t in changed if not self._owns_from_spec(t, name)]
-
-    def _owns_from_spec(self, tenant: str, namespace: str) -> bool:
-        """A namespace of the tenant's spec changes nothing when its labels move: the spec decides."""
-        known = self.view.tenants.get(tenant)
-        return known is not None and namespace in known.spec_namespaces
-
-    def namespace_initializing(self, name: str, initializing: bool) -> bool:
-        """Record whether a namespace still waits for its templates; True when that changed."""
-        if initializing == (name in self.view.initializing):
+    async def confirm(self, missing: Missing) -> bool:
+        """Whether an object a rule found missing exists after all (created a moment ago: the view had not
+        seen it yet); what is found is recorded."""
+        door = door_of(missing.api_version, missing.kind)
+        if not isinstance(door, QuotaDoor) or missing.name is None:
             return False
-        if initializing:
-            self.view.initializing.add(name)
-        else:
-            self.view.initializing.discard(name)
+        found = await self.kube.get(missing.api_version, missing.kind, missing.name, missing.namespace)
+        if found is None:
+            return False
+        self.quota_seen(door, missing.name, found)
         return True
-
-    def template_instance_seen(self, namespace: str, name: str, deployed: bool) -> bool:
-        """Record whether an instance of a tenant's templates is deployed; True when that changed."""
-        before = self.view.deployed.get(namespace, frozenset())
-        after = before | {name} if deployed else before - {name}
-        self.view.deployed[namespace] = after
-        return after != before
 
     def _held(self, tenant: Tenant, namespace: str) -> bool:
         """A new namespace waits for every mandatory template before its members get access."""
@@ -170,7 +149,7 @@ class TenantReconciler:
         known = set(tenant.namespace_names())
         labelled = self.view.labelled.get(tenant.name, {})
         return tuple(
-            TenantNamespace(ns, labels=labels, held=self._held(tenant, ns))
+            TenantNamespace(ns, labels=dict(labels), held=self._held(tenant, ns))
             for ns, labels in labelled.items()
             if ns not in known
         )
@@ -179,79 +158,63 @@ class TenantReconciler:
         self,
         name: str,
         *,
-        source: TenantSource | None = None,
+        source: TenantDoor | None = None,
         body: dict[str, Any] | None = None,
         repair: bool = False,
     ) -> None:
         """Bring one tenant to its desired state; `body` is its custom resource as its event delivered it.
 
         Without `source` the tenant's API is the one its last event came from; a name no event has
-        introduced yet is skipped (its own event follows). kopf does not retry event handlers, so
-        transient API errors are retried here (with backoff).
+        introduced yet is skipped (its own event follows).
         """
         if source is not None:
             self.sources[name] = source
-        known = self.sources.get(name)
-        if known is None:
-            return
-        for attempt in range(RECONCILE_ATTEMPTS):
-            writes_before = self._status_writes[name]
-            async with self._locks[name]:
-                try:
-                    if body is None or self._status_writes[name] != writes_before:
-                        body = await self.kube.get(known.api_version, known.kind, name)  # changed since: read again
-                    if body is not None and not body["metadata"].get("deletionTimestamp"):
-                        await self._reconcile(known, body, repair=repair)
-                    return
-                except RETRYABLE_ERRORS as error:
-                    if attempt == RECONCILE_ATTEMPTS - 1:
-                        raise
-                    log.warning("reconciling %s %s failed (%s); retrying", known.kind, name, error)
-                    body = None
-            await asyncio.sleep(2**attempt)
+        if name in self.sources:
+            await self.passes.run(name, body, *([REPAIR] if repair else []))
 
-    async def _reconcile(self, source: TenantSource, cr: dict[str, Any], *, repair: bool) -> None:
-        name = cr["metadata"]["name"]
+    async def _read(self, name: str) -> dict[str, Any] | None:
+        served = self.sources[name].served
+        return await self.kube.get(served.api_version, served.kind, name)
+
+    async def _pass(self, name: str, cr: dict[str, Any], flags: frozenset[str]) -> dict[str, Any] | None:
+        source = self.sources[name]
         generation: int = cr["metadata"]["generation"]
         status: dict[str, Any] = cr.get("status") or {}
-        tenant, not_ready = source.model(name, cr.get("spec") or {}, self.view)
-        self.view.kinds[name] = source.kind
+        tenant, not_ready = with_quota(source.read(cr), self.view.quotas, self.view.tenant_quotas)
         if not_ready is not None:
-            self.view.put_tenant(tenant)
-            reason, message = not_ready
-            await self._write_status(source, cr, ready_status(status, generation, False, reason, message))
+            self.index.put_tenant(tenant, source.served.qualified_kind)
             RECONCILES.labels("not-ready").inc()
-            return
+            reason, message = not_ready
+            return ready_status(status, generation, False, reason, message)
         tenant = dataclasses.replace(tenant, namespaces=tenant.namespaces + self._claimed_namespaces(tenant))
         tenant = with_current_levels(tenant, self.view.labelled.get(name, {}))
-        self.view.put_tenant(tenant)
-        owner = OwnerRef(source.api_version, source.kind, name, cr["metadata"]["uid"])
+        self.index.put_tenant(tenant, source.served.qualified_kind)
+        owner = OwnerRef(source.served.api_version, source.served.kind, name, cr["metadata"]["uid"])
         objects = tenant_objects(tenant, self.view.policy, owner)
         digest = content_hash(objects)
         if status.get("appliedHash") == digest and status.get("observedGeneration") == generation:
-            if repair:
-                await applier.repair(self.kube, name, objects, await self._existing(tenant))
+            if REPAIR in flags:
+                await applier.repair(self.kube, name, objects, TENANT_KINDS, await self._existing(tenant))
             RECONCILES.labels("unchanged").inc()
-            return
+            return None
+        await self.registration.cover(tenant.quota)  # before its ResourceQuotas take effect
         # A tenant never applied and never changed has nothing to prune: skip the LISTs.
         first_apply = "appliedHash" not in status and generation == 1
         try:
-            await applier.sync(self.kube, name, objects, prune=not first_apply)
+            await applier.sync(self.kube, name, objects, TENANT_KINDS, prune=not first_apply)
         except ApiError as error:
             message = f"applying the tenant's objects failed: {error.status.message}"
-            await self._write_status(source, cr, ready_status(status, generation, False, "ApplyFailed", message))
-            raise
+            raise FailedPass(ready_status(status, generation, False, "ApplyFailed", message), error) from None
         for ns in tenant.namespaces:
             if ns.name in self.view.initializing and not ns.held:
                 # Its templates are deployed and its members bound: the namespace is ready for them.
                 await self.kube.patch("v1", "Namespace", ns.name, {"metadata": {"annotations": {INITIALIZING: None}}})
         namespaces = list(tenant.namespace_names())
-        next_status = ready_status(
+        RECONCILES.labels("applied").inc()
+        return ready_status(
             status, generation, True, "Reconciled", f"{len(namespaces)} namespace(s) ready",
             namespaces=source.namespaces_status(namespaces), appliedHash=digest,
         )  # fmt: skip
-        await self._write_status(source, cr, next_status)
-        RECONCILES.labels("applied").inc()
 
     async def _existing(self, tenant: Tenant) -> set[str]:
         names = set()
@@ -260,14 +223,9 @@ class TenantReconciler:
                 names.add(ns)
         return names
 
-    async def _write_status(self, source: TenantSource, cr: dict[str, Any], status: dict[str, Any]) -> None:
-        if status != (cr.get("status") or {}):
-            await self.kube.patch_status(source.api_version, source.kind, cr["metadata"]["name"], status)
-            self._status_writes[cr["metadata"]["name"]] += 1
-
-    async def all_tenants(self) -> list[tuple[TenantSource, str]]:
+    async def all_tenants(self) -> list[tuple[TenantDoor, str]]:
         return [
-            (source, t["metadata"]["name"])
-            for source in SOURCES
-            for t in await self.kube.list(source.api_version, source.kind)
+            (door, t["metadata"]["name"])
+            for door in TENANTS
+            for t in await self.kube.list(door.served.api_version, door.served.kind)
         ]
