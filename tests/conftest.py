@@ -10,6 +10,8 @@ token user, and for anyone through impersonation.
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -20,8 +22,9 @@ import pytest
 
 from kubetenancy import pki
 from kubetenancy.k8s import Identity, Kube
-from kubetenancy.localcluster import hostpackages, images
+from kubetenancy.localcluster import hostpackages, images, keycloak, sso_realm
 from kubetenancy.localcluster.companions import start_apiserver, start_operator
+from kubetenancy.localcluster.console_site import wait_until_trusted
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
 from kubetenancy.localcluster.gobuild import Binaries, NodeBinaries, ensure_binaries, ensure_helm, ensure_node_binaries
 from kubetenancy.localcluster.node import Node
@@ -83,9 +86,25 @@ def aws_authenticator(tmp_path_factory: pytest.TempPathFactory, aws: MotoAws) ->
 
 
 @pytest.fixture(scope="session")
-def control_plane(binaries: Binaries, aws_authenticator: Authenticator) -> Iterator[ControlPlane]:
-    """Three clusters; the first sends tokens it does not know to the EKS-token authenticator."""
-    plane = ControlPlane(aws_authenticator.state_dir, clusters=3, nodes=1, token_webhook=aws_authenticator.webhook)
+def sso_site(aws_authenticator: Authenticator) -> keycloak.Site:
+    """The session's Keycloak site (ports, certificates, realm): the API servers trust it from the start;
+    Keycloak itself runs only once a test asks for `sso`."""
+    return keycloak.prepare(aws_authenticator.state_dir / "keycloak")
+
+
+@pytest.fixture(scope="session")
+def control_plane(
+    binaries: Binaries, aws_authenticator: Authenticator, sso_site: keycloak.Site
+) -> Iterator[ControlPlane]:
+    """Three clusters; the first sends tokens it does not know to the EKS-token authenticator; all trust the
+    session's Keycloak as an OIDC issuer."""
+    plane = ControlPlane(
+        aws_authenticator.state_dir,
+        clusters=3,
+        nodes=1,
+        token_webhook=aws_authenticator.webhook,
+        authentication_config=sso_site.authentication_configuration(),
+    )
     plane.start(binaries)
     yield plane
     plane.stop()
@@ -194,3 +213,22 @@ def apiserver(operator: str, cluster: Cluster, tmp_path_factory: pytest.TempPath
 def kubectl(binaries: Binaries, cluster: Cluster) -> Kubectl:
     """kubectl on the first cluster, as the admin or (user=…) as a test user."""
     return Kubectl(binaries, cluster)
+
+
+@pytest.fixture(scope="session")
+def sso(sso_site: keycloak.Site, control_plane: ControlPlane, binaries: Binaries) -> Iterator[keycloak.Site]:
+    """Keycloak running for the session's site (fetched and built on first use), its cluster-admins group
+    bound to cluster-admin in the first cluster."""
+    process = keycloak.start(sso_site, Path(sso_site.directory) / "keycloak.log")
+    try:
+        keycloak.wait_ready(sso_site, process)
+        wait_until_trusted(control_plane.cluster(), sso_site)
+        subprocess.run(
+            [binaries.kubectl, f"--kubeconfig={control_plane.cluster().kubeconfig()}", "apply", "-f", "-"],
+            input=json.dumps(sso_realm.admin_binding()).encode(),
+            check=True,
+            capture_output=True,
+        )
+        yield sso_site
+    finally:
+        process.stop()

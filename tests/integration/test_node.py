@@ -3,18 +3,24 @@ Services and cluster DNS, `kubectl logs/exec/port-forward`, the API server reach
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
+import sys
+import tarfile
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from kubetenancy.localcluster import hostclean
+from kubetenancy import pki
+from kubetenancy.localcluster import hostclean, images, registry
+from kubetenancy.localcluster.controlplane import ControlPlane
 from kubetenancy.localcluster.node import Node
 from tests.support.kubectl import Kubectl
 
@@ -138,3 +144,115 @@ def test_an_image_that_is_not_there_fails_as_not_found(node: Node, kubectl: Kube
         time.sleep(0.5)
     assert "docker.io/library/no-such-image:1.0" in events
     assert "not found" in events
+
+
+DEMO_GROUP = "demo.kubetenancy.test"
+DEMO_SERVER = """
+server {
+    listen 443 ssl;
+    ssl_certificate /tls/tls.crt;
+    ssl_certificate_key /tls/tls.key;
+    location = /apis/%(group)s/v1 {
+        default_type application/json;
+        return 200 '{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"%(group)s/v1","resources":[]}';
+    }
+}
+"""
+
+
+def test_the_api_server_reaches_an_aggregated_api_served_by_a_pod(
+    node: Node, kubectl: Kubectl, namespace: str, tmp_path: Path
+) -> None:
+    ca = pki.new_ca("demo-ca")
+    cert, key = pki.issue(ca, "demo", hosts=(f"demo.{namespace}.svc",), server=True).write(tmp_path, "demo")
+    kubectl.ok("create", "secret", "tls", "demo-tls", f"--cert={cert}", f"--key={key}", "-n", namespace)
+    (tmp_path / "demo.conf").write_text(DEMO_SERVER % {"group": DEMO_GROUP})
+    kubectl.ok("create", "configmap", "demo-nginx", f"--from-file={tmp_path / 'demo.conf'}", "-n", namespace)
+    mounts = [{"name": "tls", "mountPath": "/tls"}, {"name": "conf", "mountPath": "/etc/nginx/conf.d"}]
+    pod = {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "demo", "namespace": namespace, "labels": {"app": "demo"}},
+        "spec": {
+            "containers": [{"name": "nginx", "image": "nginx", "volumeMounts": mounts}],
+            "volumes": [{"name": "tls", "secret": {"secretName": "demo-tls"}},
+                        {"name": "conf", "configMap": {"name": "demo-nginx"}}],
+        },
+    }  # fmt: skip
+    service = {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "demo", "namespace": namespace},
+        "spec": {"selector": {"app": "demo"}, "ports": [{"port": 443, "targetPort": 443}]},
+    }  # fmt: skip
+    api_service = {
+        "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": {"name": f"v1.{DEMO_GROUP}"},
+        "spec": {
+            "group": DEMO_GROUP, "version": "v1", "groupPriorityMinimum": 1000, "versionPriority": 15,
+            "service": {"namespace": namespace, "name": "demo", "port": 443},
+            "caBundle": base64.b64encode(ca.cert_pem).decode(),
+        },
+    }  # fmt: skip
+    kubectl.ok("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": [pod, service]}))
+    assert kubectl.running("demo", namespace) == "Running"
+    try:
+        kubectl.ok("apply", "-f", "-", stdin=json.dumps(api_service))
+        kubectl.ok("wait", "--for=condition=Available", f"apiservice/v1.{DEMO_GROUP}", "--timeout=60s")
+        served = json.loads(kubectl.ok("get", "--raw", f"/apis/{DEMO_GROUP}/v1"))
+        assert served["groupVersion"] == f"{DEMO_GROUP}/v1"
+    finally:
+        kubectl.ok("delete", "apiservice", f"v1.{DEMO_GROUP}", "--ignore-not-found")
+
+
+def _dev(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KUBETENANCY_STATE_DIR": str(state_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "kubetenancy", "dev", *args], env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_an_image_archive_a_user_loads_runs_by_its_name(
+    node: Node, kubectl: Kubectl, namespace: str, tmp_path: Path
+) -> None:
+    layout = tmp_path / "layout"
+    shutil.copytree(images.ensure(images.NGINX), layout)
+    index = json.loads((layout / "index.json").read_text())
+    index["manifests"][0]["annotations"] = {"org.opencontainers.image.ref.name": "team/web:1"}
+    (layout / "index.json").write_text(json.dumps(index))
+    archive = tmp_path / "web.tar"
+    with tarfile.open(archive, "w") as tar:
+        for path in sorted(layout.rglob("*")):
+            tar.add(path, arcname=str(path.relative_to(layout)), recursive=False)
+
+    loaded = _dev(node.state_dir, "images", "load", str(archive))
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout == "loaded docker.io/team/web:1\n"
+    listed = _dev(node.state_dir, "images", "list")
+    assert "docker.io/team/web" in listed.stderr
+    assert kubectl("run", "loaded", "--image", "team/web:1", "-n", namespace) == (0, "pod/loaded created")
+    assert kubectl.running("loaded", namespace) == "Running"
+
+    refused = _dev(node.state_dir, "images", "load", str(tmp_path / "layout" / "index.json"))
+    assert refused.returncode == 1
+
+
+API_CALL = """
+import json, os, ssl, urllib.request
+from importlib.metadata import version
+account = "/var/run/secrets/kubernetes.io/serviceaccount"
+context = ssl.create_default_context(cafile=f"{account}/ca.crt")
+token = open(f"{account}/token").read()
+request = urllib.request.Request("https://kubernetes.default.svc/version", headers={"Authorization": f"Bearer {token}"})
+with urllib.request.urlopen(request, context=context, timeout=10) as response:
+    print(version("kubetenancy"), response.status, json.load(response)["gitVersion"], os.getuid())
+"""
+
+
+def test_a_pod_of_the_project_image_calls_the_api_server_with_its_service_account(
+    node: Node, control_plane: ControlPlane, kubectl: Kubectl, namespace: str
+) -> None:
+    recipe = images.kubetenancy_image()
+    for reference in recipe.references:
+        registry.push_layout(control_plane.registry_url, images.ensure(recipe), reference)
+    run = ["run", "api", "--image", "ghcr.io/kubetenancy/kubetenancy", "--restart=Never", "-n", namespace]
+    assert kubectl(*run, "--command", "--", "python3", "-c", API_CALL) == (0, "pod/api created")
+    kubectl.ok("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/api", "-n", namespace, "--timeout=120s")
+    # The wheel is installed, the Service and the certificate hold, the token is accepted, and not as root.
+    assert kubectl.ok("logs", "api", "-n", namespace) == "0.1.0 200 v1.36.3 65532"

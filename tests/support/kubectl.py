@@ -27,8 +27,8 @@ class Kubectl:
         )
         return result.returncode, (result.stdout + result.stderr).strip()
 
-    def ok(self, *args: str | Path, user: str | None = None) -> str:
-        code, output = self(*args, user=user)
+    def ok(self, *args: str | Path, user: str | None = None, stdin: str | None = None) -> str:
+        code, output = self(*args, user=user, stdin=stdin)
         assert code == 0, output
         return output
 

@@ -292,9 +292,32 @@ class TenantPolicies(ApiModel):
     )
 
 
+class ComponentIngress(ApiModel):
+    host: str | None = Field(None, description="Host name of this component's Ingress (none: no Ingress).")
+    tls_secret_name: str | None = Field(None, description="Secret with the TLS certificate for that host.")
+
+
+class ComponentsIngress(ApiModel):
+    ingress_class_name: str | None = Field(None, description="IngressClass of the components' Ingresses.")
+    host: str | None = Field(None, description="One host for the console (MTO's consolidated mode).")
+    tls_secret_name: str | None = Field(None, description="Secret with the TLS certificate for `host`.")
+    console: ComponentIngress | None = Field(None, description="The console's own host.")
+    gateway: ComponentIngress | None = Field(None, description="The gateway's host (served by the console).")
+    keycloak: ComponentIngress | None = Field(
+        None, description="Host routed to Service tenant-operator-keycloak (a Keycloak you run; not deployed here)."
+    )
+
+
+class Components(ApiModel):
+    console: bool = Field(False, description="Deploy the web console (Deployment, Service, Ingresses).")
+    showback: bool = Field(False, description="Cost showback (accepted; its deployment is not built yet).")
+    ingress: ComponentsIngress | None = Field(None, description="Ingresses of the console and its companions.")
+
+
 class IntegrationConfigSpec(ApiModel):
     access_control: IntegrationAccessControl | None = Field(None, description="Tenant roles and privileges.")
     tenant_policies: TenantPolicies | None = Field(None, description="Policies applied to every tenant.")
+    components: Components | None = Field(None, description="Optional components: the console, showback.")
 
 
 INTEGRATION_CONFIG_V1BETA1 = ServedKind(

@@ -6,6 +6,7 @@ running; a new, empty plane is the explicit `--fresh`.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from functools import partial
@@ -18,8 +19,9 @@ from rich.table import Table
 from kubetenancy import pki
 from kubetenancy.cli import dev_images
 from kubetenancy.cli.progress import build_progress, console
-from kubetenancy.localcluster import hostpackages, images, resume, versions
+from kubetenancy.localcluster import hostpackages, images, keycloak, resume, sso_realm, versions
 from kubetenancy.localcluster.companions import OPERATOR, start_apiserver, start_operator
+from kubetenancy.localcluster.console_site import CONSOLE, start_console, wait_until_trusted
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
 from kubetenancy.localcluster.gobuild import (
     HELM,
@@ -118,18 +120,49 @@ def build(
     typer.echo(f"helm: {HELM.binary('helm')}")
 
 
-def _start_fresh(clusters: int, node: bool, sts_endpoints: list[str], binaries: Binaries) -> ControlPlane:
+def _start_sso(plane: ControlPlane, binaries: Binaries, site: keycloak.Site, idp: Process) -> None:
+    """Wait for Keycloak and for the API servers to trust it, make its cluster-admins group cluster admins,
+    and start the console."""
+    with console.status("waiting for Keycloak (single sign-on)"):
+        keycloak.wait_ready(site, idp)
+        for cluster in plane.clusters:
+            wait_until_trusted(cluster, site)
+    subprocess.run(
+        [binaries.kubectl, f"--kubeconfig={plane.cluster().kubeconfig()}", "apply", "-f", "-"],
+        input=json.dumps(sso_realm.admin_binding()).encode(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    with console.status("starting the console"):
+        plane.adopt(start_console(plane.cluster(), site, plane.logs_dir / "console.log"))
+
+
+def _start_fresh(
+    clusters: int, node: bool, sts_endpoints: list[str], binaries: Binaries, sso: bool
+) -> tuple[ControlPlane, tuple[keycloak.Site, Process] | None]:
     webhook, port = _authenticator_webhook(versions.state_dir())
-    plane = ControlPlane(versions.state_dir(), clusters=clusters, nodes=clusters if node else 0, token_webhook=webhook)
+    site = keycloak.prepare(versions.state_dir() / "keycloak") if sso else None
+    plane = ControlPlane(
+        versions.state_dir(),
+        clusters=clusters,
+        nodes=clusters if node else 0,
+        token_webhook=webhook,
+        authentication_config=site.authentication_configuration() if site else None,
+    )
     with console.status(f"starting {clusters} cluster(s)"):
         authenticator = _start_authenticator(versions.state_dir(), port, sts_endpoints)
+        idp = keycloak.start(site, versions.state_dir() / "logs" / "keycloak.log") if site else None
         try:
             plane.start(binaries)
         except BaseException:
             authenticator.stop()
+            if idp is not None:
+                idp.stop()
             raise
         plane.adopt(authenticator)
-    return plane
+        if idp is not None:
+            plane.adopt(idp)
+    return plane, (site, idp) if site and idp else None
 
 
 def _existing_plane(clusters: int, node: bool, fresh: bool) -> ControlPlane | None:
@@ -140,6 +173,13 @@ def _existing_plane(clusters: int, node: bool, fresh: bool) -> ControlPlane | No
     if fresh:
         plane.stop()
         return None
+    if not plane.running() and not all(p.argv for p in plane.processes):
+        console.print(
+            f"[red]error:[/] the plane in {plane.state_dir} was made by an older kubetenancy, which did not record "
+            "how to restart its components: start a new one with `kubetenancy dev up --fresh` (its data is discarded)",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
     if len(plane.clusters) != clusters or bool(plane.networks) != node:
         has = f"{len(plane.clusters)} cluster(s) {'with' if plane.networks else 'without'} nodes"
         console.print(
@@ -169,13 +209,18 @@ def up(
     fresh: Annotated[
         bool, typer.Option(help="Discard the data of the plane in the state directory and start an empty one.")
     ] = False,
+    sso: Annotated[bool, typer.Option(help="Run Keycloak (trusted by the API servers) and the web console.")] = True,
 ) -> None:
     """Start the local plane (building it the first time). On a plane that exists, restart only what is not
     running and keep its data: `dev up` is idempotent, and `--fresh` is the only way to start afresh."""
     binaries, node_binaries = _binaries(with_helm=operator, with_node=node)
+    if sso:
+        with console.status("fetching and building Keycloak (first time only)"):
+            keycloak.ensure_keycloak()
     plane = _existing_plane(clusters, node, fresh)
+    started_sso = None
     if plane is None:
-        plane = _start_fresh(clusters, node, sts_endpoint or [], binaries)
+        plane, started_sso = _start_fresh(clusters, node, sts_endpoint or [], binaries, sso)
     elif not plane.running():
         with console.status("restarting what is not running"):
             restarted = resume.repair(plane)
@@ -186,6 +231,8 @@ def up(
     if operator and not any(p.name == OPERATOR for p in plane.processes):
         with console.status("starting the operator and the aggregated API server"):
             _start_operator(plane)
+    if started_sso is not None and not any(p.name == CONSOLE for p in plane.processes):
+        _start_sso(plane, binaries, *started_sso)
     for path in apply or []:
         subprocess.run(
             [binaries.kubectl, f"--kubeconfig={plane.cluster().kubeconfig()}", "apply", "-R", "-f", path],
@@ -193,6 +240,8 @@ def up(
         )
     _print_status(plane)
     console.print(f"\n  export KUBECONFIG={plane.cluster().kubeconfig()}", soft_wrap=True, highlight=False)
+    if any(p.name == CONSOLE for p in plane.processes):
+        console.print("  single sign-on users and the console: kubetenancy dev sso", soft_wrap=True)
 
 
 @app.command()
@@ -262,3 +311,21 @@ def kubeconfig(
         console.print(f"[red]error:[/] {path} is missing: restart the control plane (`kubetenancy dev up`)")
         raise typer.Exit(1)
     typer.echo(str(path))
+
+
+@app.command()
+def sso() -> None:
+    """Print the console's URL, the issuer, the CA to trust, and the SSO users' passwords."""
+    _running_plane()
+    try:
+        site = keycloak.Site.load(versions.state_dir() / "keycloak")
+    except FileNotFoundError:
+        console.print("[red]error:[/] this plane runs without single sign-on (`dev up --no-sso`)")
+        raise typer.Exit(1) from None
+    typer.echo(f"console: {site.console_url}")
+    typer.echo(f"issuer:  {site.issuer}")
+    typer.echo(f"CA:      {site.ca_file}")
+    typer.echo(f"login:   kubectl tenancy login --issuer {site.issuer} --ca-file {site.ca_file}")
+    for user, password in site.passwords.items():
+        groups = ",".join(sso_realm.SSO_USERS.get(user, ()))
+        typer.echo(f"user {user}  password {password}" + (f"  groups {groups}" if groups else ""))

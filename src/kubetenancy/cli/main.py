@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kubetenancy.cli import apiserver, aws, dev, errors, manifests, operator, register, show, tenant
+from kubetenancy.cli import apiserver, aws, console, dev, errors, login, manifests, operator, register, show, tenant
 
 PLUGIN = "kubectl-tenancy"
 
@@ -24,6 +24,9 @@ app.add_typer(apiserver.app, name="apiserver")
 app.add_typer(manifests.app, name="manifests")
 app.add_typer(aws.app, name="aws")
 app.add_typer(show.app, name="show")
+app.add_typer(console.app, name="console")
+app.command("login")(login.login)
+app.command("oidc-token", hidden=True)(login.oidc_token)
 app.add_typer(tenant.app, name="tenant")
 app.add_typer(register.app, name="register")
 

@@ -3,7 +3,9 @@
 The views show namespaces and Accounts under other names, so they need the API server's answers
 unchanged — resource versions, Status errors, watch events one by one — rather than lightkube's typed
 objects and its self-restarting watches. A request may act as the caller (impersonation headers), so
-the API server's own authorization applies to writes made on a user's behalf.
+the API server's own authorization applies to writes made on a user's behalf, or carry the caller's own
+bearer token (the console: a client made from a kubeconfig without credentials, so every request is
+made as the logged-in user and never as the console).
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ class Unreachable(ConnectionError):
     """The API server could not be reached (or the connection broke)."""
 
 
-def _headers(identity: Identity | None, content_type: str | None) -> list[tuple[str, str]]:
+def _headers(identity: Identity | None, content_type: str | None, token: str | None) -> list[tuple[str, str]]:
     headers = [("Accept", "application/json")]
+    if token is not None:
+        headers.append(("Authorization", f"Bearer {token}"))
     if content_type:
         headers.append(("Content-Type", content_type))
     if identity is not None:
@@ -55,8 +59,12 @@ def _json(response: httpx2.Response) -> Object:
 class Passthrough:
     """Raw JSON requests to one API server."""
 
-    def __init__(self, kubeconfig: Path | None = None) -> None:
-        config = (KubeConfig.from_file(kubeconfig) if kubeconfig else KubeConfig.from_env()).get()
+    def __init__(self, kubeconfig: Path | Mapping[str, Any] | None = None) -> None:
+        if isinstance(kubeconfig, Mapping):
+            loaded = KubeConfig.from_dict(dict(kubeconfig))
+        else:
+            loaded = KubeConfig.from_file(kubeconfig) if kubeconfig else KubeConfig.from_env()
+        config = loaded.get()
         if config is None:
             raise ValueError(f"kubeconfig {kubeconfig or '$KUBECONFIG'} has no current context")
         self._http = client_adapter.AsyncClient(config, client_adapter.ConnectionParams(timeout=TIMEOUT))
@@ -73,6 +81,7 @@ class Passthrough:
         body: Any = None,
         content_type: str | None = None,
         identity: Identity | None = None,
+        token: str | None = None,
     ) -> tuple[int, Object]:
         """The status code and JSON answer (a Status object when the API server refused)."""
         API_REQUESTS.labels(method.lower()).inc()
@@ -81,14 +90,18 @@ class Passthrough:
             content_type = "application/json"
         try:
             response = await self._http.request(
-                method, path, params=dict(params or {}), content=content, headers=_headers(identity, content_type)
+                method,
+                path,
+                params=dict(params or {}),
+                content=content,
+                headers=_headers(identity, content_type, token),
             )
         except httpx2.TransportError as error:
             raise Unreachable(f"{method} {path}: {error}") from error
         return response.status_code, _json(response)
 
     async def watch(
-        self, path: str, params: Mapping[str, str], *, identity: Identity | None = None
+        self, path: str, params: Mapping[str, str], *, identity: Identity | None = None, token: str | None = None
     ) -> AsyncIterator[Object]:
         """One watch request: its events, until the API server ends it. A refused watch yields one ERROR
         event carrying the Status, as the API server itself reports errors in a watch."""
@@ -97,7 +110,7 @@ class Passthrough:
             "GET",
             path,
             params={**params, "watch": "true"},
-            headers=_headers(identity, None),
+            headers=_headers(identity, None, token),
             timeout=httpx2.Timeout(TIMEOUT.connect, read=None),
         )
         try:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from kubetenancy import pki
 from kubetenancy.localcluster import hostclean, kubeconfig, netns, registry, users
@@ -108,7 +109,9 @@ class ControlPlane:
         nodes: int = 0,
         users: Mapping[str, tuple[str, ...]] = users.DEFAULT_USERS,
         token_webhook: TokenWebhook | None = None,
+        authentication_config: Mapping[str, Any] | None = None,
     ) -> None:
+        """`authentication_config`: a structured `AuthenticationConfiguration` (JWT issuers) for every API server."""
         if clusters < 1:
             raise ValueError(f"a control plane needs at least one cluster, got clusters={clusters}")
         if not 0 <= nodes <= clusters:
@@ -121,6 +124,7 @@ class ControlPlane:
         self.registry_port = 0
         self.users = dict(users)
         self.token_webhook = token_webhook
+        self.authentication_config = authentication_config
         self.clusters: list[Cluster] = []
         self.processes: list[Process] = []
         self.tokens: dict[str, str] = {}
@@ -376,6 +380,10 @@ class ControlPlane:
         if not compacts:
             # All clusters share one etcd and its compaction key: one API server compacts for all.
             argv.append("--etcd-compaction-interval=0")
+        if self.authentication_config is not None:
+            config_file = self.state_dir / "authentication-config.json"
+            config_file.write_text(json.dumps(self.authentication_config, indent=2))
+            argv.append(f"--authentication-config={config_file}")
         if self.token_webhook is not None:
             webhook_config = kubeconfig.write(
                 self.state_dir / cluster.name / "token-webhook.kubeconfig",

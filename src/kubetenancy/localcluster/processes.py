@@ -119,9 +119,11 @@ def spawn(
     name: str,
     argv: Sequence[str | Path],
     log: Path,
+    env: dict[str, str] | None = None,
     *,
     netns: str | None = None,
     cgroup: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Process:
     """Start `argv` detached in its own session (in `netns` and `cgroup` if given); stdout and stderr go
     to `log`, which is appended to (a restarted component keeps its earlier lines)."""
@@ -141,7 +143,9 @@ def spawn(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=env,
             preexec_fn=enter if netns or cgroup else None,
+            env=env,
         )
     return Process(name, popen.pid, command[0], str(log), command, netns, cgroup)
 

@@ -29,6 +29,7 @@ from kubetenancy.operator.account_quotas import AccountQuotaReporter
 from kubetenancy.operator.admission_server import AdmissionServer, confirming
 from kubetenancy.operator.capa import capa_links, installed_crds, register_capa_handlers
 from kubetenancy.operator.config import OperatorConfig
+from kubetenancy.operator.console import register_console_handlers
 from kubetenancy.operator.multicluster import register_multicluster_handlers
 from kubetenancy.operator.probes import Probes
 from kubetenancy.operator.quota_ledger import QuotaLedger
@@ -151,4 +152,5 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
     register_template_handlers(kopf_registry, kube)
     register_multicluster_handlers(kopf_registry, kube, config)
     register_capa_handlers(kopf_registry, kube, index.aws, registration)
+    register_console_handlers(kopf_registry, kube, config)
     return kopf_registry
