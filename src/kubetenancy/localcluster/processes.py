@@ -119,7 +119,6 @@ def spawn(
     name: str,
     argv: Sequence[str | Path],
     log: Path,
-    env: dict[str, str] | None = None,
     *,
     netns: str | None = None,
     cgroup: str | None = None,
@@ -145,7 +144,6 @@ def spawn(
             start_new_session=True,
             env=env,
             preexec_fn=enter if netns or cgroup else None,
-            env=env,
         )
     return Process(name, popen.pid, command[0], str(log), command, netns, cgroup)
 
