@@ -199,8 +199,6 @@ class NamespaceAllowance:
     names: tuple[str, ...] | None = None
     match_labels: Mapping[str, str] | None = None
     match_expressions: tuple[LabelRequirement, ...] | None = None
-    selector_written: bool = False
-    """Whether a selector was written at all, even as `{}` (which CAPA reads as no selector)."""
 
     @property
     def label_keys(self) -> frozenset[str]:

@@ -113,7 +113,10 @@ async def test_identities_warn_in_kubectl_and_refuse_namespaces_they_do_not_allo
 ) -> None:
     code, output = kubectl("apply", "-f", "-", stdin=_yaml(role_identity("capa-it-open", {})))
     assert code == 0, output
-    assert "Warning: spec.allowedNamespaces: {} lets every namespace use AWSClusterRoleIdentity capa-it-open" in output
+    assert (
+        "Warning: spec.allowedNamespaces: {} (or selector: {}, which CAPA's book says matches none) "
+        "lets every namespace use AWSClusterRoleIdentity capa-it-open" in output
+    )
     code, output = kubectl(
         "apply", "-f", "-", stdin=_yaml(role_identity("capa-it-none", {"selector": {"matchLabels": {}}}))
     )

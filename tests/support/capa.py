@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -85,6 +86,21 @@ class Managers:
             process.stop()
 
 
+@contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the processes spawned inside (spawn passes its own environment on)."""
+    saved = {key: os.environ.get(key) for key in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def webhook_configurations(target: Target, prefix: str, url: str, ca_bundle: str) -> list[dict[str, Any]]:
     """The module's `config/webhook/manifests.yaml`, each webhook reached by URL instead of a Service."""
     path = module_source(target) / "config" / "webhook" / "manifests.yaml"
@@ -104,16 +120,16 @@ def start_manager(
     cert_dir = directory / f"{name}-certs"
     pki.issue(ca, name, hosts=("127.0.0.1",), server=True).write(cert_dir, "tls")
     webhook_port, health_port, diagnostics_port = free_port(), free_port(), free_port()
-    process = spawn(
-        name,
+    with environment({"KUBECONFIG": str(cluster.kubeconfig()), **env}):
+        process = spawn(
+            name,
         [
             binary, "--leader-elect=false", f"--webhook-port={webhook_port}", f"--webhook-cert-dir={cert_dir}",
             f"--health-addr=127.0.0.1:{health_port}", f"--diagnostics-address=127.0.0.1:{diagnostics_port}",
             "--insecure-diagnostics", "--v=2",
         ],
-        directory / f"{name}.log",
-        env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig()), **env},
-    )  # fmt: skip
+            directory / f"{name}.log",
+        )  # fmt: skip
     wait_until(process, partial(http_ok, f"http://127.0.0.1:{health_port}/readyz"), 120, "ready")
     return process, webhook_port
 

@@ -153,7 +153,9 @@ def test_identity_warnings_and_loss_of_rights() -> None:
     view = view_with(CONTROLLER, role("managed-account", {}), control_plane("retail-dev", "c1"), namespaces=TENANTS)
     everyone = identity_is_sound(request(role("managed-account", {})), view)
     assert everyone.allowed
-    assert everyone.warnings[0].startswith("spec.allowedNamespaces: {} lets every namespace use")
+    assert everyone.warnings[0].startswith(
+        "spec.allowedNamespaces: {} (or selector: {}, which CAPA's book says matches none) lets every namespace use"
+    )
     narrowed = identity_is_sound(request(role("managed-account", {"selector": {"matchLabels": {}}}), "UPDATE"), view)
     assert narrowed.allowed
     assert "matchLabels: {} matches no namespace" in narrowed.warnings[0]
@@ -215,7 +217,9 @@ async def test_warnings_reach_the_admission_response() -> None:
     review = {"request": {"uid": "u1"}}
     response = review_response(review, decision)["response"]
     assert response["allowed"] is True
-    assert response["warnings"][0].startswith("spec.allowedNamespaces: {} lets every namespace use")
+    assert response["warnings"][0].startswith(
+        "spec.allowedNamespaces: {} (or selector: {}, which CAPA's book says matches none) lets every namespace use"
+    )
 
 
 def test_v1beta1_identities_are_served_again_and_nothing_else_changes() -> None:

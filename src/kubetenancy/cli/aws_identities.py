@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +32,8 @@ from kubetenancy.model import IdentityKey
 from kubetenancy.operator.capa import CAPA_CRDS, installed_crds, load
 
 console = Console(stderr=True)
-out = Console(width=240)
+out = Console(width=None if sys.stdout.isatty() else 100_000)
+"""A terminal folds long cells; a pipe gets one line per identity (for grep and scripts)."""
 KubeconfigOption = Annotated[Path | None, typer.Option("--kubeconfig", help="Kubeconfig (default: $KUBECONFIG).")]
 SHORT_KINDS = {
     d.served.kind: d.served.kind.removeprefix("AWSCluster").removesuffix("Identity") for d in CAPA_IDENTITIES

@@ -86,11 +86,10 @@ def warnings(allowance: NamespaceAllowance, identity: str) -> list[str]:
     if not allowance.present:
         return [f"{field} is not set: CAPA lets no namespace use {identity}; {safe}"]
     if allows_every_namespace(allowance):
-        written = f"{field}.selector: {{}}" if allowance.selector_written else f"{field}: {{}}"
-        also = " (CAPA's book says it matches none; its code allows all)" if allowance.selector_written else ""
+        # CAPA's defaulting webhook stores `{}` as `{list: null, selector: {}}`: one message for all spellings.
         return [
-            f"{written} lets every namespace use {identity}{also}: any tenant's cluster may act in its AWS "
-            f"account; {safe}"
+            f"{field}: {{}} (or selector: {{}}, which CAPA's book says matches none) lets every namespace use "
+            f"{identity}: any tenant's cluster may act in its AWS account; {safe}"
         ]
     found = []
     if allowance.match_labels == {} and not allowance.match_expressions:

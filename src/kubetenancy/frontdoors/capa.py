@@ -54,7 +54,6 @@ def allowance(raw: Mapping[str, Any] | None) -> NamespaceAllowance:
         names=tuple(parsed.names) if parsed.names is not None else None,
         match_labels=dict(selector.match_labels) if selector and selector.match_labels is not None else None,
         match_expressions=expressions,
-        selector_written=selector is not None,
     )
 
 

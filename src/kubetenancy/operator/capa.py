@@ -27,6 +27,7 @@ from kubetenancy.operator.multicluster import Coalesced
 from kubetenancy.operator.webhook_registration import WebhookRegistration
 
 log = logging.getLogger(__name__)
+CONFLICT_RETRIES = 5
 CAPA_CRDS = frozenset(d.served.crd_name for d in CAPA_IDENTITIES)
 
 for _kind in [d.served for d in CAPA_IDENTITIES] + [d.served for d in CAPA_CLUSTERS]:
@@ -53,6 +54,7 @@ class IdentityReporter:
         self.passes = Coalesced(self._report)
 
     async def _report(self) -> None:
+        self.objects = await load_clusters(self.kube, self.index)  # a new CRD's watch may start late
         now = self.index.refusals()
         for key, refusal in now.items():
             if key not in self._last and refusal is None:
@@ -78,13 +80,42 @@ async def installed_crds(kube: Kube) -> set[str]:
 
 
 async def serve_v1beta1_identities(kube: Kube) -> None:
-    """Serve v1beta1 of CAPA's identity CRDs again, so v1beta1 walkthroughs apply (see desired.capa_crds)."""
+    """Serve v1beta1 of CAPA's identity CRDs again, so v1beta1 walkthroughs apply (see desired.capa_crds).
+    The patch is conditional on the CRD's resourceVersion; the API server's own status writes while a CRD
+    is being established make it conflict, so it is read and tried again."""
     for name in sorted(CAPA_CRDS):
-        crd = await kube.get(CRD_API, "CustomResourceDefinition", name)
-        patch = serve_v1beta1(crd) if crd else None
-        if patch is not None:
-            await kube.patch(CRD_API, "CustomResourceDefinition", name, patch)
+        for _ in range(CONFLICT_RETRIES):
+            crd = await kube.get(CRD_API, "CustomResourceDefinition", name)
+            patch = serve_v1beta1(crd) if crd else None
+            if patch is None:
+                break
+            try:
+                await kube.patch(CRD_API, "CustomResourceDefinition", name, patch)
+            except ApiError as error:
+                if error.status.code != 409:
+                    raise
+                continue
             log.info("serving v1beta1 of %s again (CAPA stopped serving it in v2.4.0)", name)
+            break
+
+
+async def load_clusters(kube: Kube, index: IdentityIndex) -> dict[ClusterKey, dict[str, Any]]:
+    """Every CAPA object with an identityRef as it is now, replacing the index's at once (no reader sees a
+    partial set); returns them, for Events. Kinds whose CRD is missing (the ROSA kinds are optional parts
+    of CAPA) are skipped."""
+    fresh = IdentityIndex()
+    objects: dict[ClusterKey, dict[str, Any]] = {}
+    for door in CAPA_CLUSTERS:
+        kind = door.served
+        if await kube.get(CRD_API, "CustomResourceDefinition", kind.crd_name) is None:
+            continue
+        for listed in await kube.list(kind.api_version, kind.kind):
+            obj = {**listed, "apiVersion": kind.api_version, "kind": kind.kind}  # list items may omit them
+            cluster = door.read(obj)
+            fresh.put_cluster(cluster)
+            objects[cluster_key(cluster)] = _involved(obj)
+    index.clusters = fresh.clusters
+    return objects
 
 
 async def load(kube: Kube, index: IdentityIndex) -> dict[ClusterKey, dict[str, Any]]:
@@ -95,17 +126,7 @@ async def load(kube: Kube, index: IdentityIndex) -> dict[ClusterKey, dict[str, A
     for identity_door in CAPA_IDENTITIES:
         for obj in await kube.list(identity_door.served.api_version, identity_door.served.kind):
             index.put_identity(identity_door.read(obj))
-    objects: dict[ClusterKey, dict[str, Any]] = {}
-    for door in CAPA_CLUSTERS:
-        kind = door.served
-        if await kube.get(CRD_API, "CustomResourceDefinition", kind.crd_name) is None:
-            continue  # the ROSA kinds are optional parts of CAPA
-        for listed in await kube.list(kind.api_version, kind.kind):
-            obj = {**listed, "apiVersion": kind.api_version, "kind": kind.kind}  # list items may omit them
-            cluster = door.read(obj)
-            index.put_cluster(cluster)
-            objects[cluster_key(cluster)] = _involved(obj)
-    return objects
+    return await load_clusters(kube, index)
 
 
 def capa_links(kube: Kube, index: IdentityIndex) -> Confirm:
