@@ -49,7 +49,7 @@ def test_rendered_as_seed_000_installs_it(helm: Path) -> None:
     docs = {(d["kind"], d["metadata"]["name"]): d for d in _render(helm)}
     operator = docs["Deployment", "kubetenancy-operator"]["spec"]
     apiserver = docs["Deployment", "kubetenancy-apiserver"]["spec"]
-    assert operator["replicas"] == 2
+    assert operator["replicas"] == 1
     assert apiserver["replicas"] == 2
     args = operator["template"]["spec"]["containers"][0]["args"]
     assert args[args.index("--bypassed-groups") + 1] == "cluster-admins"
