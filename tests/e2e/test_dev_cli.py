@@ -55,7 +55,7 @@ NODE_COMPONENTS = [
     "cluster-1/coredns",
     "cluster-1/kube-scheduler",
 ]
-COMPONENTS = [
+RESUMED_COMPONENTS = [
     "etcd",
     "cluster-1/kube-apiserver",
     "cluster-1/kube-controller-manager",
@@ -64,6 +64,8 @@ COMPONENTS = [
     "operator",
     "apiserver",
 ]
+"""What `dev up` is tested to restart alone after a kill; Keycloak and the console are not yet (README, Limits)."""
+COMPONENTS = [*RESUMED_COMPONENTS[:4], "keycloak", *RESUMED_COMPONENTS[4:], "console"]
 
 
 def leftovers(state_dir: Path, netns: str) -> dict[str, object]:
@@ -149,7 +151,7 @@ def test_dev_up_restarts_only_what_died_and_keeps_the_data(
         [*kubectl, "get", "pod", "web", "-o", "jsonpath={.metadata.uid}"], check=True, capture_output=True, text=True
     ).stdout
 
-    for component in COMPONENTS:
+    for component in RESUMED_COMPONENTS:
         before = {p["name"]: p["pid"] for p in json.loads((state_dir / "state.json").read_text())["processes"]}
         os.kill(before[component], signal.SIGKILL)
         again = kubetenancy(env, "dev", "up")

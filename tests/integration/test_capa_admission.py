@@ -127,7 +127,16 @@ async def test_identities_warn_in_kubectl_and_refuse_namespaces_they_do_not_allo
     mine = await tenant_namespace(admin, "capa-it-logistics", "it-lg")
     other = await tenant_namespace(admin, "capa-it-retail", "it-rt")
     await admin.apply(control_plane(mine, "c1", "capa-it-logistics"))
-    message = await refused(admin.apply(control_plane(other, "c9", "capa-it-logistics")))
+    foreign = control_plane(other, "c9", "capa-it-logistics")
+
+    async def view_is_current() -> bool:
+        # The webhook judges identities and namespace labels from the operator's watched view, so objects
+        # made a moment ago may not be judged yet (README, Limits); a server-side dry run waits for it.
+        code, _ = kubectl("apply", "--dry-run=server", "-f", "-", stdin=_yaml(foreign))
+        return code != 0
+
+    await eventually(view_is_current)
+    message = await refused(admin.apply(foreign))
     assert message.startswith(
         'admission webhook "capa-clusters.kubetenancy.dev" denied the request: AWSManagedControlPlane.'
         'controlplane.cluster.x-k8s.io "c9" is forbidden: spec.identityRef: Namespace is not permitted to use '
