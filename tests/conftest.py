@@ -173,13 +173,30 @@ async def namespace(request: pytest.FixtureRequest, admin: Kube) -> AsyncIterato
     await admin.delete("v1", "Namespace", name)
 
 
+SESSION_OPERATOR = pytest.StashKey[Process]()
+
+
 @pytest.fixture(scope="session")
-def operator(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory, helm: Path) -> Iterator[str]:
+def operator(
+    control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory, helm: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
     """The operator running against the first cluster (with the pinned helm); yields the base URL of its probes."""
     workdir = tmp_path_factory.mktemp("operator")
     process, url = start_operator(control_plane.cluster(), workdir, workdir / "certs")
+    request.config.stash[SESSION_OPERATOR] = process
     yield url
     process.stop()
+
+
+@pytest.fixture(autouse=True)
+def _session_operator_outlives_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test during which the session's operator exited, with the end of its log: every later test
+    would otherwise fail only with the API server's "connection refused" from its webhooks."""
+    yield
+    process = request.config.stash.get(SESSION_OPERATOR, None)
+    if process is not None and not process.alive():
+        del request.config.stash[SESSION_OPERATOR]
+        pytest.fail(f"the session's operator exited during this test; its log ends:\n{process.log_tail(60)}")
 
 
 @dataclass
