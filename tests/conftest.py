@@ -17,16 +17,24 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kubetenancy import pki
 from kubetenancy.k8s import Identity, Kube
-from kubetenancy.localcluster import hostpackages, images, keycloak, sso_realm
+from kubetenancy.localcluster import hostpackages, images, keycloak, prometheus, sso_realm
 from kubetenancy.localcluster.companions import start_apiserver, start_operator
 from kubetenancy.localcluster.console_site import wait_until_trusted
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
-from kubetenancy.localcluster.gobuild import Binaries, NodeBinaries, ensure_binaries, ensure_helm, ensure_node_binaries
+from kubetenancy.localcluster.gobuild import (
+    Binaries,
+    NodeBinaries,
+    ensure_binaries,
+    ensure_helm,
+    ensure_node_binaries,
+    ensure_prometheus,
+)
 from kubetenancy.localcluster.node import Node
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
 from tests.support.kubectl import Kubectl
@@ -211,9 +219,12 @@ class AggregatedServer:
     def stop(self) -> None:
         self.process.stop()
 
-    def start(self) -> None:
-        """Start it again on the same port (its APIService is the same)."""
-        self.process = start_apiserver(self.cluster, self.workdir, self.workdir / "certs", port=self.port)
+    def start(self, prometheus_url: str | None = None) -> None:
+        """Start it again on the same port (its APIServices are the same), reading showback's figures from
+        `prometheus_url` if given."""
+        self.process = start_apiserver(
+            self.cluster, self.workdir, self.workdir / "certs", port=self.port, prometheus_url=prometheus_url
+        )
 
 
 @pytest.fixture(scope="session")
@@ -232,6 +243,29 @@ def kubectl(binaries: Binaries, cluster: Cluster) -> Kubectl:
     return Kubectl(binaries, cluster)
 
 
+def apply_as_admin(binaries: Binaries, cluster: Cluster, objects: list[dict[str, Any]]) -> None:
+    subprocess.run(
+        [binaries.kubectl, f"--kubeconfig={cluster.kubeconfig()}", "apply", "-f", "-"],
+        input=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}).encode(),
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def prometheus_url(
+    control_plane: ControlPlane, node: Node, operator: str, binaries: Binaries, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Prometheus (built on first use) scraping the first cluster's node and the session's operator, as
+    `dev up` runs it; yields its base URL."""
+    workdir = tmp_path_factory.mktemp("prometheus")
+    apply_as_admin(binaries, control_plane.cluster(), prometheus.rbac())
+    targets = prometheus.Targets(((node.name, node.network.node_ip),), (operator.removeprefix("http://"),))
+    process = prometheus.start(ensure_prometheus(), workdir, control_plane.pki_dir, targets, workdir / "prometheus.log")
+    yield prometheus.url(process)
+    process.stop()
+
+
 @pytest.fixture(scope="session")
 def sso(sso_site: keycloak.Site, control_plane: ControlPlane, binaries: Binaries) -> Iterator[keycloak.Site]:
     """Keycloak running for the session's site (fetched and built on first use), its cluster-admins group
@@ -240,12 +274,16 @@ def sso(sso_site: keycloak.Site, control_plane: ControlPlane, binaries: Binaries
     try:
         keycloak.wait_ready(sso_site, process)
         wait_until_trusted(control_plane.cluster(), sso_site)
-        subprocess.run(
-            [binaries.kubectl, f"--kubeconfig={control_plane.cluster().kubeconfig()}", "apply", "-f", "-"],
-            input=json.dumps(sso_realm.admin_binding()).encode(),
-            check=True,
-            capture_output=True,
-        )
+        apply_as_admin(binaries, control_plane.cluster(), [sso_realm.admin_binding()])
         yield sso_site
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def showback_api(apiserver: AggregatedServer, prometheus_url: str) -> str:
+    """The session's aggregated API server restarted to serve TenantCosts from the session's Prometheus (it
+    keeps serving Spaces and Accounts as before); yields that Prometheus' URL."""
+    apiserver.stop()
+    apiserver.start(prometheus_url)
+    return prometheus_url

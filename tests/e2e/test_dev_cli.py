@@ -62,6 +62,7 @@ RESUMED_COMPONENTS = [
     "aws-authenticator",
     *NODE_COMPONENTS,
     "operator",
+    "prometheus",
     "apiserver",
 ]
 """What `dev up` is tested to restart alone after a kill; Keycloak and the console are not yet (README, Limits)."""
@@ -96,6 +97,7 @@ def test_dev_up_status_env_kubeconfig_down(dev: tuple[Path, dict[str, str]], bin
     admin = state_dir / "cluster-1" / "kubeconfigs" / "admin.kubeconfig"
     assert f"  export KUBECONFIG={admin}\n" in up.stderr
     assert "cluster-1-node: node IP 10.199." in up.stderr
+    assert "  Prometheus (showback): http://127.0.0.1:" in up.stderr
 
     again = kubetenancy(env, "dev", "up")
     assert again.returncode == 0, again.stderr

@@ -7,7 +7,7 @@ CRD's API documentation.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -308,9 +308,47 @@ class ComponentsIngress(ApiModel):
     )
 
 
+def _price(alias: str, what: str) -> Any:
+    return Field(
+        None,
+        alias=alias,
+        pattern=r"^[0-9]+(\.[0-9]+)?$",
+        description=f"{what} (a decimal number in a string, as MTO and OpenCost write it).",
+    )
+
+
+class ShowbackCustomPrices(ApiModel):
+    """MTO's `showbackOpts.custom`: OpenCost's custom price list, field for field."""
+
+    cpu: str | None = _price("CPU", "Price of one CPU core for an hour")
+    spot_cpu: str | None = _price("spotCPU", "Price of one spot CPU core for an hour (read, not applied yet)")
+    ram: str | None = _price("RAM", "Price of one GiB of memory for an hour")
+    spot_ram: str | None = _price("spotRAM", "Price of one GiB of spot memory for an hour (read, not applied yet)")
+    gpu: str | None = _price("GPU", "Price of one GPU for an hour")
+    storage: str | None = _price("storage", "Price of one GiB of requested storage for an hour")
+    zone_network_egress: str | None = _price("zoneNetworkEgress", "Per GiB across zones (read, not applied)")
+    region_network_egress: str | None = _price("regionNetworkEgress", "Per GiB across regions (read, not applied)")
+    internet_network_egress: str | None = _price("internetNetworkEgress", "Per GiB to the internet (read, not applied)")
+    spot_label: str | None = Field(None, alias="spotLabel", description="Node label that marks spot nodes.")
+    spot_label_value: str | None = Field(None, alias="spotLabelValue", description="Its value on spot nodes.")
+    provider: str | None = Field(None, description="OpenCost's provider name (custom).")
+    description: str | None = Field(None, description="A note on where the prices come from.")
+
+
+class ShowbackOpts(ApiModel):
+    custom: ShowbackCustomPrices | None = Field(
+        None, description="Custom prices; OpenCost's default custom prices for every one not set."
+    )
+    retention_period: str | None = Field(
+        None,
+        description="How long Prometheus keeps samples (MTO's; the local plane keeps 8d, at least the 7-day trend).",
+    )
+
+
 class Components(ApiModel):
     console: bool = Field(False, description="Deploy the web console (Deployment, Service, Ingresses).")
-    showback: bool = Field(False, description="Cost showback (accepted; its deployment is not built yet).")
+    showback: bool = Field(False, description="Cost showback: what each tenant costs, from Prometheus' samples.")
+    showback_opts: ShowbackOpts | None = Field(None, description="Showback's prices (MTO's showbackOpts).")
     ingress: ComponentsIngress | None = Field(None, description="Ingresses of the console and its companions.")
 
 

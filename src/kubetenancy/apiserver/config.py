@@ -21,6 +21,10 @@ class ApiServerConfig:
     unregister_on_exit: bool = False
     """Remove the APIService on a clean stop, so that discovery (and namespace deletion) never depends on a
     server that is gone. Leave off when several replicas serve the API."""
+    prometheus_url: str | None = None
+    """Where showback's TenantCosts are read from; None: they answer 503 and say so."""
+    config_namespace: str = "multi-tenant-operator"
+    """Where the IntegrationConfig (showback's prices) is."""
 
     @property
     def hosts(self) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ Account under another group. Errors are `metav1.Status` objects with Kubernetes'
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,12 +132,19 @@ def _cells(served: Served, obj: Object, now: datetime.datetime) -> list[Any]:
     return [obj["metadata"]["name"], len((obj.get("status") or {}).get("namespaces") or []), created]
 
 
-def table(served: Served, objects: Sequence[Object], resource_version: str, include: str) -> Object:
-    """A meta.k8s.io/v1 Table, as `kubectl get` asks for; `include` is the includeObject option."""
+def table(
+    served: Served,
+    objects: Sequence[Object],
+    resource_version: str,
+    include: str,
+    cells: Callable[[Object], list[Any]] | None = None,
+) -> Object:
+    """A meta.k8s.io/v1 Table, as `kubectl get` asks for; `include` is the includeObject option; `cells`
+    makes a row of another API's object (default: Spaces' and Accounts' rows)."""
     now = datetime.datetime.now(datetime.UTC)
     rows = []
     for obj in objects:
-        row: Object = {"cells": _cells(served, obj, now)}
+        row: Object = {"cells": cells(obj) if cells else _cells(served, obj, now)}
         if include == "Object":
             row["object"] = obj
         elif include != "None":
@@ -165,8 +172,10 @@ def table(served: Served, objects: Sequence[Object], resource_version: str, incl
     }
 
 
-def status(code: int, reason: str, message: str, *, name: str = "", kind: str = "") -> Object:
-    details: Object = {"group": TENANCY_GROUP}
+def status(
+    code: int, reason: str, message: str, *, name: str = "", kind: str = "", group: str = TENANCY_GROUP
+) -> Object:
+    details: Object = {"group": group}
     if name:
         details["name"] = name
     if kind:

@@ -14,8 +14,16 @@ from kubetenancy.apiserver.config import ApiServerConfig
 from kubetenancy.apiserver.informer import Informer
 from kubetenancy.apiserver.membership import DOORS, Membership
 from kubetenancy.apiserver.server import AggregatedApi, FrontProxy
+from kubetenancy.apiserver.showback import TenantCosts
 from kubetenancy.apiserver.spaces import Spaces
-from kubetenancy.desired.apiservice import APISERVICE_NAME, apiservice, external_service
+from kubetenancy.desired.apiservice import (
+    APISERVICE_NAME,
+    GROUP,
+    SHOWBACK_APISERVICE_NAME,
+    SHOWBACK_GROUP,
+    apiservice,
+    external_service,
+)
 from kubetenancy.k8s import Kube
 from kubetenancy.k8s.passthrough import Passthrough
 from kubetenancy.serving import start_site
@@ -40,20 +48,23 @@ async def serve(config: ApiServerConfig) -> None:
         front_proxy = FrontProxy.from_configmap(authentication["data"])
         await asyncio.gather(membership.loaded(), *(informer.listed() for informer in informers))
         app = AggregatedApi(front_proxy, [*views])
+        costs = TenantCosts(front_proxy, kube, access, membership, config.config_namespace, config.prometheus_url)
         ca_file, cert_file, key_file = pki.serving_certificates(config.cert_dir, "apiserver", config.hosts)
         runner = await start_site(
-            app.routes(), config.addr, config.port, front_proxy.context(str(cert_file), str(key_file))
+            app.routes() + costs.routes(), config.addr, config.port, front_proxy.context(str(cert_file), str(key_file))
         )
         service_namespace, service = config.service
         if config.external_name is not None:
             await kube.apply(external_service(service_namespace, service, config.external_name))
-        await kube.apply(apiservice(service_namespace, service, config.port, ca_file.read_bytes()))
-        log.info("serving tenancy.kiosk.sh on %s:%d", config.addr, config.port)
+        for group in (GROUP, SHOWBACK_GROUP):
+            await kube.apply(apiservice(service_namespace, service, config.port, ca_file.read_bytes(), group=group))
+        log.info("serving tenancy.kiosk.sh and %s on %s:%d", SHOWBACK_GROUP, config.addr, config.port)
         try:
             await _stopped()
         finally:
             if config.unregister_on_exit:
-                await kube.delete("apiregistration.k8s.io/v1", "APIService", APISERVICE_NAME)
+                for name in (APISERVICE_NAME, SHOWBACK_APISERVICE_NAME):
+                    await kube.delete("apiregistration.k8s.io/v1", "APIService", name)
             await runner.cleanup()
     finally:
         for task in follow:

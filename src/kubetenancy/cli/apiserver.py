@@ -11,7 +11,10 @@ from kubetenancy.apiserver.config import ApiServerConfig
 from kubetenancy.apiserver.run import run as run_apiserver
 from kubetenancy.cli.operator import namespaced_name
 
-app = typer.Typer(no_args_is_help=True, help="Run the aggregated API server (tenancy.kiosk.sh: Spaces, Accounts).")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Run the aggregated API server (tenancy.kiosk.sh: Spaces, Accounts; showback.kubetenancy.dev: TenantCosts).",
+)
 
 
 @app.command()
@@ -32,10 +35,16 @@ def run(
         typer.Option(help='Make the Service an ExternalName for this host (outside a cluster); "" leaves it alone.'),
     ] = "localhost",
     unregister_on_exit: Annotated[
-        bool, typer.Option(help="Remove the APIService on a clean stop (single replica, local use).")
+        bool, typer.Option(help="Remove the APIServices on a clean stop (single replica, local use).")
     ] = False,
+    prometheus_url: Annotated[
+        str | None, typer.Option(help="Prometheus that showback's TenantCosts are read from (its base URL).")
+    ] = None,
+    config_namespace: Annotated[
+        str, typer.Option(help="Namespace of the IntegrationConfig tenant-operator-config (showback's prices).")
+    ] = "multi-tenant-operator",
 ) -> None:
-    """Serve Spaces and Accounts, filtered for each caller, and register them with an APIService."""
+    """Serve Spaces, Accounts and TenantCosts, filtered for each caller, and register them with APIServices."""
     parsed = namespaced_name(service)
     assert parsed is not None
     run_apiserver(
@@ -47,5 +56,7 @@ def run(
             service=parsed,
             external_name=external_name or None,
             unregister_on_exit=unregister_on_exit,
+            prometheus_url=prometheus_url,
+            config_namespace=config_namespace,
         )
     )

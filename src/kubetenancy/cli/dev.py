@@ -11,7 +11,7 @@ import subprocess
 import sys
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,17 +19,25 @@ from rich.table import Table
 from kubetenancy import pki
 from kubetenancy.cli import dev_images
 from kubetenancy.cli.progress import build_progress, console
-from kubetenancy.localcluster import hostpackages, images, keycloak, resume, sso_realm, versions
-from kubetenancy.localcluster.companions import OPERATOR, start_apiserver, start_operator
+from kubetenancy.localcluster import hostpackages, images, keycloak, prometheus, resume, sso_realm, versions
+from kubetenancy.localcluster.companions import (
+    APISERVER,
+    OPERATOR,
+    metrics_address,
+    start_apiserver,
+    start_operator,
+)
 from kubetenancy.localcluster.console_site import CONSOLE, start_console, wait_until_trusted
 from kubetenancy.localcluster.controlplane import Cluster, ControlPlane, TokenWebhook
 from kubetenancy.localcluster.gobuild import (
     HELM,
+    PROMETHEUS,
     Binaries,
     NodeBinaries,
     ensure_binaries,
     ensure_helm,
     ensure_node_binaries,
+    ensure_prometheus,
 )
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
 
@@ -40,13 +48,17 @@ app = typer.Typer(
 app.add_typer(dev_images.app, name="images")
 
 
-def _binaries(*, with_helm: bool = True, with_node: bool = False) -> tuple[Binaries, NodeBinaries | None]:
-    """The control plane's binaries, helm (for the operator's ClusterProfiles) and the node's binaries,
-    packages and images, built or installed on first use."""
+def _binaries(
+    *, with_helm: bool = True, with_node: bool = False, with_prometheus: bool = True
+) -> tuple[Binaries, NodeBinaries | None]:
+    """The control plane's binaries, helm (for the operator's ClusterProfiles), Prometheus (showback) and the
+    node's binaries, packages and images, built or installed on first use."""
     with build_progress(console) as report:
         binaries = ensure_binaries(report)
         if with_helm:
             ensure_helm(report)
+        if with_prometheus:
+            ensure_prometheus(report)
         if not with_node:
             return binaries, None
         try:
@@ -102,22 +114,50 @@ def _start_authenticator(state_dir: Path, port: int, sts_endpoints: list[str]) -
     return authenticator
 
 
-def _start_operator(plane: ControlPlane) -> None:
-    operator, _ = start_operator(plane.cluster(), plane.logs_dir, plane.state_dir / "operator" / "certs")
-    plane.adopt(operator)
-    apiserver = start_apiserver(plane.cluster(), plane.logs_dir, plane.state_dir / "apiserver" / "certs")
-    plane.adopt(apiserver)
+def _start_apiserver(plane: ControlPlane) -> None:
+    """The aggregated API server, reading showback's figures from the plane's Prometheus (if it runs one)."""
+    urls = [prometheus.url(p) for p in plane.processes if p.name == prometheus.PROMETHEUS]
+    certs = plane.state_dir / "apiserver" / "certs"
+    plane.adopt(start_apiserver(plane.cluster(), plane.logs_dir, certs, prometheus_url=next(iter(urls), None)))
 
 
 @app.command()
 def build(
     node: Annotated[bool, typer.Option(help="Also the node's binaries, Debian packages and images.")] = True,
 ) -> None:
-    """Build (first time only) the pinned etcd, Kubernetes, Helm and node binaries and print where they are."""
+    """Build (first time only) the pinned etcd, Kubernetes, Helm, Prometheus and node binaries and print where
+    they are."""
     binaries, node_binaries = _binaries(with_node=node)
     for name, path in [*vars(binaries).items(), *vars(node_binaries or {}).items()]:
         typer.echo(f"{name.replace('_', '-')}: {path}")
     typer.echo(f"helm: {HELM.binary('helm')}")
+    for _, name in PROMETHEUS.binaries:
+        typer.echo(f"{name}: {PROMETHEUS.binary(name)}")
+
+
+def _apply_as_admin(plane: ControlPlane, binaries: Binaries, objects: list[dict[str, Any]]) -> None:
+    subprocess.run(
+        [binaries.kubectl, f"--kubeconfig={plane.cluster().kubeconfig()}", "apply", "-f", "-"],
+        input=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}).encode(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _start_prometheus(plane: ControlPlane, binaries: Binaries) -> None:
+    """Prometheus scraping every node's kubelet and the operator (when it runs), allowed to read the kubelets."""
+    operators = [metrics_address(p) for p in plane.processes if p.name == OPERATOR]
+    targets = prometheus.Targets(tuple((n.name, n.network.node_ip) for n in plane.nodes()), tuple(operators))
+    _apply_as_admin(plane, binaries, prometheus.rbac())
+    plane.adopt(
+        prometheus.start(
+            PROMETHEUS.binary("prometheus"),
+            plane.state_dir / "prometheus",
+            plane.pki_dir,
+            targets,
+            plane.logs_dir / "prometheus.log",
+        )
+    )
 
 
 def _start_sso(plane: ControlPlane, binaries: Binaries, site: keycloak.Site, idp: Process) -> None:
@@ -127,12 +167,7 @@ def _start_sso(plane: ControlPlane, binaries: Binaries, site: keycloak.Site, idp
         keycloak.wait_ready(site, idp)
         for cluster in plane.clusters:
             wait_until_trusted(cluster, site)
-    subprocess.run(
-        [binaries.kubectl, f"--kubeconfig={plane.cluster().kubeconfig()}", "apply", "-f", "-"],
-        input=json.dumps(sso_realm.admin_binding()).encode(),
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    _apply_as_admin(plane, binaries, [sso_realm.admin_binding()])
     with console.status("starting the console"):
         plane.adopt(start_console(plane.cluster(), site, plane.logs_dir / "console.log"))
 
@@ -210,10 +245,13 @@ def up(
         bool, typer.Option(help="Discard the data of the plane in the state directory and start an empty one.")
     ] = False,
     sso: Annotated[bool, typer.Option(help="Run Keycloak (trusted by the API servers) and the web console.")] = True,
+    showback: Annotated[
+        bool, typer.Option(help="Run Prometheus (showback's time series), scraping the nodes and the operator.")
+    ] = True,
 ) -> None:
     """Start the local plane (building it the first time). On a plane that exists, restart only what is not
     running and keep its data: `dev up` is idempotent, and `--fresh` is the only way to start afresh."""
-    binaries, node_binaries = _binaries(with_helm=operator, with_node=node)
+    binaries, node_binaries = _binaries(with_helm=operator, with_node=node, with_prometheus=showback)
     if sso:
         with console.status("fetching and building Keycloak (first time only)"):
             keycloak.ensure_keycloak()
@@ -229,8 +267,14 @@ def up(
         with console.status("starting the node(s)"):
             plane.start_nodes(node_binaries, [(images.ensure(r), r.references) for r in images.NODE_IMAGES])
     if operator and not any(p.name == OPERATOR for p in plane.processes):
-        with console.status("starting the operator and the aggregated API server"):
-            _start_operator(plane)
+        with console.status("starting the operator"):
+            plane.adopt(start_operator(plane.cluster(), plane.logs_dir, plane.state_dir / "operator" / "certs")[0])
+    if showback and not any(p.name == prometheus.PROMETHEUS for p in plane.processes):
+        with console.status("starting Prometheus"):
+            _start_prometheus(plane, binaries)
+    if operator and not any(p.name == APISERVER for p in plane.processes):
+        with console.status("starting the aggregated API server"):
+            _start_apiserver(plane)
     if started_sso is not None and not any(p.name == CONSOLE for p in plane.processes):
         _start_sso(plane, binaries, *started_sso)
     for path in apply or []:
@@ -242,6 +286,9 @@ def up(
     console.print(f"\n  export KUBECONFIG={plane.cluster().kubeconfig()}", soft_wrap=True, highlight=False)
     if any(p.name == CONSOLE for p in plane.processes):
         console.print("  single sign-on users and the console: kubetenancy dev sso", soft_wrap=True)
+    for process in plane.processes:
+        if process.name == prometheus.PROMETHEUS:
+            console.print(f"  Prometheus (showback): {prometheus.url(process)}", soft_wrap=True, highlight=False)
 
 
 @app.command()

@@ -13,7 +13,20 @@ from typing import Annotated, Any
 
 import typer
 
-from kubetenancy.cli import apiserver, aws, console, dev, errors, login, manifests, operator, register, show, tenant
+from kubetenancy.cli import (
+    apiserver,
+    aws,
+    console,
+    dev,
+    errors,
+    login,
+    manifests,
+    operator,
+    register,
+    show,
+    showback,
+    tenant,
+)
 
 PLUGIN = "kubectl-tenancy"
 
@@ -29,6 +42,7 @@ app.command("login")(login.login)
 app.command("oidc-token", hidden=True)(login.oidc_token)
 app.add_typer(tenant.app, name="tenant")
 app.add_typer(register.app, name="register")
+app.command("showback")(showback.showback)
 
 
 @app.callback()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubetenancy.desired.apiservice import SHOWBACK_GROUP
 from kubetenancy.desired.tenant import NAMESPACE_CREATOR_ROLE, RBAC_API
 from kubetenancy.model import MANAGED_BY
 
 TENANCY_GROUP = "tenancy.kiosk.sh"
 TENANCY_LISTERS = "kubetenancy-tenancy-listers"
 """Everyone may list and watch Spaces and Accounts (filtered per caller); `get` by name is per tenant."""
+SHOWBACK_READERS = "kubetenancy-showback-readers"
+"""Everyone may read TenantCosts: the aggregated API answers each caller with their own tenants' only."""
 
 
 def _cluster_role(name: str, rules: list[dict[str, Any]] | None, **extra: Any) -> dict[str, Any]:
@@ -55,20 +58,26 @@ def kiosk_roles() -> list[dict[str, Any]]:
     ]
 
 
+def _everyone(role: str) -> dict[str, Any]:
+    return {
+        "apiVersion": RBAC_API,
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": role, "labels": dict(MANAGED_BY)},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"}],
+    }
+
+
 def static_objects() -> list[dict[str, Any]]:
     return [
         _cluster_role(NAMESPACE_CREATOR_ROLE, [_rule("", ["namespaces"], ["create"])]),
         *kiosk_roles(),
         _cluster_role(TENANCY_LISTERS, [_rule(TENANCY_GROUP, ["spaces", "accounts"], ["list", "watch"])]),
-        {
-            # Everyone may list and watch Spaces and Accounts: the aggregated API shows each caller only their
-            # own, so a user in no account sees an empty list instead of an error. `get` by name is granted
-            # per tenant for exactly its namespaces and account (desired/tenant_access.py), so `kubectl auth
-            # can-i get spaces` is "no" for a tenant, as the multi-tenancy benchmarks expect.
-            "apiVersion": RBAC_API,
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": TENANCY_LISTERS, "labels": dict(MANAGED_BY)},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": TENANCY_LISTERS},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"}],
-        },
+        # Everyone may list and watch Spaces and Accounts: the aggregated API shows each caller only their
+        # own, so a user in no account sees an empty list instead of an error. `get` by name is granted
+        # per tenant for exactly its namespaces and account (desired/tenant_access.py), so `kubectl auth
+        # can-i get spaces` is "no" for a tenant, as the multi-tenancy benchmarks expect.
+        _everyone(TENANCY_LISTERS),
+        _cluster_role(SHOWBACK_READERS, [_rule(SHOWBACK_GROUP, ["tenantcosts"], ["get", "list"])]),
+        _everyone(SHOWBACK_READERS),
     ]

@@ -51,6 +51,12 @@ def start_operator(
     return process, url
 
 
+def metrics_address(operator: Process) -> str:
+    """`host:port` of a started operator's `/metrics` (its probe port, from its own command line)."""
+    prefix = "--probe-port="
+    return "127.0.0.1:" + next(arg.removeprefix(prefix) for arg in operator.argv if arg.startswith(prefix))
+
+
 def _admin_context(cluster: Cluster) -> ssl.SSLContext:
     pki_dir = cluster.state_dir / "pki"
     context = ssl.create_default_context(cafile=pki_dir / "ca.crt")
@@ -58,21 +64,23 @@ def _admin_context(cluster: Cluster) -> ssl.SSLContext:
     return context
 
 
-def start_apiserver(cluster: Cluster, log_dir: Path, cert_dir: Path, *, port: int | None = None) -> Process:
+def start_apiserver(
+    cluster: Cluster, log_dir: Path, cert_dir: Path, *, port: int | None = None, prometheus_url: str | None = None
+) -> Process:
     """Run the aggregated API server against `cluster` until the API server serves `tenancy.kiosk.sh`
-    through it. It needs the operator's CRDs; it removes its APIService when it stops.
+    through it (and showback's TenantCosts, read from `prometheus_url`). It needs the operator's CRDs; it
+    removes its APIServices when it stops.
 
-    Pass the same `port` to a restarted server to keep its APIService unchanged.
+    Pass the same `port` to a restarted server to keep its APIServices unchanged.
     """
-    process = spawn(
-        APISERVER,
-        [
-            sys.executable, "-m", "kubetenancy", "apiserver", "run",
-            f"--kubeconfig={cluster.kubeconfig()}", f"--cert-dir={cert_dir}", f"--port={port or free_port()}",
-            "--unregister-on-exit",
-        ],
-        log_dir / "apiserver.log",
-    )  # fmt: skip
+    argv = [
+        sys.executable, "-m", "kubetenancy", "apiserver", "run",
+        f"--kubeconfig={cluster.kubeconfig()}", f"--cert-dir={cert_dir}", f"--port={port or free_port()}",
+        "--unregister-on-exit",
+    ]  # fmt: skip
+    if prometheus_url:
+        argv.append(f"--prometheus-url={prometheus_url}")
+    process = spawn(APISERVER, argv, log_dir / "apiserver.log")
     served = f"{cluster.server}/apis/tenancy.kiosk.sh/v1alpha1"
     try:
         wait_until(

@@ -30,6 +30,7 @@ from kubetenancy.localcluster.versions import (
     ETCD_VERSION,
     HELM_VERSION,
     KUBERNETES_VERSION,
+    PROMETHEUS_VERSION,
     cache_dir,
     kubernetes_minor,
 )
@@ -130,6 +131,19 @@ HELM = Target(
     f"-s -w -X helm.sh/helm/v3/internal/version.version=v{HELM_VERSION} "
     "-X helm.sh/helm/v3/internal/version.gitTreeState=clean",
 )
+
+PROMETHEUS = Target(
+    "prometheus",
+    "github.com/prometheus/prometheus",
+    PROMETHEUS_VERSION,
+    (
+        ("github.com/prometheus/prometheus/cmd/prometheus", "prometheus"),
+        ("github.com/prometheus/prometheus/cmd/promtool", "promtool"),
+    ),
+    f"-s -w -X github.com/prometheus/common/version.Version={PROMETHEUS_VERSION}",
+)
+"""Prometheus and promtool (which writes backfilled blocks); its go.mod has no replace directives. A module
+build has no web UI (its assets are built with npm); the HTTP API, all showback uses, is complete."""
 
 CAPA = Target(
     "cluster-api-provider-aws",
@@ -272,6 +286,12 @@ def ensure_helm(progress: ProgressCallback | None = None) -> Path:
     """The pinned helm binary (built on first use), which installs the charts of ClusterProfiles."""
     build(HELM, progress)
     return HELM.binary("helm")
+
+
+def ensure_prometheus(progress: ProgressCallback | None = None) -> Path:
+    """The pinned Prometheus binary (built on first use); `promtool` is built beside it."""
+    build(PROMETHEUS, progress)
+    return PROMETHEUS.binary("prometheus")
 
 
 def module_source(target: Target) -> Path:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from kubetenancy.localcluster import hostclean, netns
+from kubetenancy.localcluster import hostclean, netns, prometheus
 from kubetenancy.localcluster.controlplane import STARTUP_TIMEOUT, ControlPlane
 from kubetenancy.localcluster.processes import Process, http_ok, wait_until
 
@@ -43,6 +43,8 @@ def _readiness(plane: ControlPlane, process: Process) -> Callable[[], bool]:
         return partial(http_ok, f"http://127.0.0.1:{_flag(process, 'probe-port')}/readyz")
     if process.name == "apiserver":
         return partial(http_ok, f"{plane.cluster().server}/apis/tenancy.kiosk.sh/v1alpha1", context)
+    if process.name == prometheus.PROMETHEUS:
+        return prometheus.ready(process)
     settled = time.monotonic() + SETTLE_SECONDS
     return lambda: time.monotonic() > settled
 

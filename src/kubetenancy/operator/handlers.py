@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 import kopf
+from prometheus_client import REGISTRY
 
 from kubetenancy.admission.registry import registry
 from kubetenancy.api import crd_manifests
@@ -33,6 +34,7 @@ from kubetenancy.operator.console import register_console_handlers
 from kubetenancy.operator.multicluster import register_multicluster_handlers
 from kubetenancy.operator.probes import Probes
 from kubetenancy.operator.quota_ledger import QuotaLedger
+from kubetenancy.operator.showback_metrics import ShowbackCollector, WorkloadIndex, register_showback_handlers
 from kubetenancy.operator.templates import register_template_handlers
 from kubetenancy.operator.tenancy_index import TenancyIndex
 from kubetenancy.operator.tenants import TENANT_KINDS, TenantReconciler
@@ -117,6 +119,8 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
     reconciler = TenantReconciler(kube, index, registration, config.config_namespace, config.bypassed_groups)
     confirm = confirming(reconciler.confirm, capa_links(kube, index.aws))
     admission = AdmissionServer(webhook_specs, index.view, confirm)
+    workloads = WorkloadIndex()
+    REGISTRY.register(ShowbackCollector(workloads, index.view, ledger))
 
     @kopf.on.login(registry=kopf_registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -153,4 +157,5 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
     register_multicluster_handlers(kopf_registry, kube, config)
     register_capa_handlers(kopf_registry, kube, index.aws, registration)
     register_console_handlers(kopf_registry, kube, config)
+    register_showback_handlers(kopf_registry, workloads)
     return kopf_registry
