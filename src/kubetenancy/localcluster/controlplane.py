@@ -77,7 +77,7 @@ STARTUP_TIMEOUT = 90.0
 def admission_configuration(webhook_credentials: Path) -> dict[str, Any]:
     """The API server's admission configuration: both webhook plugins present the credentials of
     `webhook_credentials` (a kubeconfig) to the webhooks they call."""
-    webhook = {"apiVersion": "apiserver.config.k8s.io/v1", "kind": "WebhookAdmission"}
+    webhook = {"apiVersion": "apiserver.config.k8s.io/v1", "kind": "WebhookAdmissionConfiguration"}
     return {
         "apiVersion": "apiserver.config.k8s.io/v1",
         "kind": "AdmissionConfiguration",
