@@ -16,7 +16,6 @@ import base64
 import dataclasses
 import json
 import signal
-import ssl
 from collections.abc import Set
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from kubetenancy.admission.registry import registry
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.desired.webhooks import TENANT_NAMESPACES, configurations
 from kubetenancy.operator.quota_ledger import QuotaLedger
-from kubetenancy.serving import start_site
+from kubetenancy.serving import start_site, tls_context
 
 FLOOR_LABEL = "bench.kubetenancy.dev/floor"
 NAME = "kubetenancy-bench-floor"
@@ -59,10 +58,9 @@ async def _allow(request: web.Request) -> web.Response:
     return web.Response(body=json.dumps(answer), content_type="application/json")
 
 
-async def _serve(port: int, cert_dir: Path) -> None:
+async def _serve(port: int, cert_dir: Path, client_ca: Path | None) -> None:
     _, cert_file, key_file = certificates(cert_dir)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
+    context = tls_context(cert_file, key_file, client_ca)
     runner = await start_site([web.post("/{path:.*}", _allow)], "127.0.0.1", port, context)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -75,8 +73,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.floor")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--cert-dir", type=Path, required=True)
+    parser.add_argument("--client-ca", type=Path, help="require the API server's client certificate, as ours do")
     args = parser.parse_args()
-    asyncio.run(_serve(args.port, args.cert_dir))
+    asyncio.run(_serve(args.port, args.cert_dir, args.client_ca))
 
 
 if __name__ == "__main__":

@@ -165,6 +165,7 @@ def floor_webhook(setup: Setup) -> Iterator[int]:
     """The no-op webhook (`bench.floor`) running beside the operator; yields its port."""
     port = free_port()
     argv = [sys.executable, "-m", "bench.floor", "--port", str(port), "--cert-dir", setup.workdir / "floor-certs"]
+    argv += ["--client-ca", setup.cluster.webhook_client_ca]  # requires the API server's certificate, as ours does
     process = spawn("bench-floor", argv, setup.workdir / "floor.log")
     try:
         wait_until(process, lambda: port_is_listening(port), 30, "the no-op webhook")

@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 
-from kubetenancy import pki
 from kubetenancy.k8s import Identity, Kube
 from kubetenancy.localcluster import hostpackages, images, keycloak, prometheus, sso_realm
 from kubetenancy.localcluster.companions import start_apiserver, start_operator
@@ -72,23 +71,22 @@ def aws_authenticator(tmp_path_factory: pytest.TempPathFactory, aws: MotoAws) ->
     """`kubetenancy aws authenticator`, started before the API servers so that it holds its port."""
     state_dir = tmp_path_factory.mktemp("control-plane")
     directory = state_dir / "authenticator"
-    ca = pki.new_ca("test-authenticator-ca")
-    ca_file, _ = ca.write(directory, "ca")
-    cert_file, key_file = pki.issue(ca, "authenticator", hosts=("127.0.0.1",), server=True).write(directory, "server")
     port = free_port()
+    webhook = TokenWebhook.prepare(directory, port)
     admin_kubeconfig = Cluster("cluster-1", 0, state_dir).kubeconfig()
     process = spawn(
         "authenticator",
         [
             sys.executable, "-m", "kubetenancy", "aws", "authenticator", "--cluster", "cluster-1",
-            f"--cert-file={cert_file}", f"--key-file={key_file}", f"--port={port}",
+            f"--cert-file={directory / 'server.crt'}", f"--key-file={directory / 'server.key'}", f"--port={port}",
+            f"--client-ca-file={webhook.ca_file}",
             f"--sts-endpoint={aws.sts_endpoint}", f"--kubeconfig={admin_kubeconfig}",
         ],
         directory / "authenticator.log",
     )  # fmt: skip
     try:
         wait_until(process, partial(port_is_listening, port), 30, "listening")
-        yield Authenticator(state_dir, TokenWebhook(f"https://127.0.0.1:{port}/authenticate", ca_file))
+        yield Authenticator(state_dir, webhook)
     finally:
         process.stop()
 

@@ -82,6 +82,7 @@ def test_replicas_follow_the_values(helm: Path) -> None:
         ("bypassedGroup=cluster-admins", "additional properties 'bypassedGroup' not allowed"),
         ("apiserver.replicas=0", "minimum"),
         ("image.pullPolicy=Sometimes", "pullPolicy"),
+        ("webhooks.networkPolicy.enabled=true", "at '/webhooks/networkPolicy/from': minItems"),
     ],
 )
 def test_schema_refuses_a_mistyped_value(helm: Path, value: str, message: str) -> None:
@@ -104,3 +105,42 @@ def test_replicas_share_one_serving_certificate_per_component(helm: Path, tmp_pa
         certificate = x509.load_pem_x509_certificate(files[f"{component}.crt"])
         names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         assert f"kubetenancy-{component}.kubetenancy.svc" in names.get_values_for_type(x509.DNSName)
+
+
+def test_no_network_policy_unless_asked(helm: Path) -> None:
+    assert not [d for d in _render(helm) if d["kind"] == "NetworkPolicy"]
+
+
+def test_network_policy_admits_only_the_control_plane_to_the_webhook_port(helm: Path) -> None:
+    peers = (
+        "--set",
+        "webhooks.networkPolicy.enabled=true",
+        "--set",
+        "webhooks.networkPolicy.from[0].ipBlock.cidr=10.0.0.0/27",
+    )
+    docs = {(d["kind"], d["metadata"]["name"]): d for d in _render(helm, *peers)}
+    policy = docs["NetworkPolicy", "kubetenancy-webhook"]["spec"]
+    operator = docs["Deployment", "kubetenancy-operator"]["spec"]["template"]
+    assert policy["podSelector"]["matchLabels"].items() <= operator["metadata"]["labels"].items()
+    assert policy["policyTypes"] == ["Ingress"]
+    ports = {p["name"]: p["containerPort"] for p in operator["spec"]["containers"][0]["ports"]}
+    service = docs["Service", "kubetenancy-webhook"]["spec"]
+    by_port = {rule["ports"][0]["port"]: rule.get("from") for rule in policy["ingress"]}
+    assert service["ports"][0]["targetPort"] in by_port  # the port the API server's calls arrive on
+    assert by_port["webhook"] == [{"ipBlock": {"cidr": "10.0.0.0/27"}}]
+    assert by_port["probes"] is None  # kubelet's probes and metrics scrapes from anywhere
+    assert set(by_port) == set(ports)
+
+
+def test_webhook_client_ca_makes_the_operator_require_it(helm: Path) -> None:
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    for value, required in (("", False), (pem, True)):
+        docs = {
+            (d["kind"], d["metadata"]["name"]): d for d in _render(helm, "--set-string", f"webhooks.clientCA={value}")
+        }
+        args = docs["Deployment", "kubetenancy-operator"]["spec"]["template"]["spec"]["containers"][0]["args"]
+        secret = docs["Secret", "kubetenancy-webhook-certs"]["data"]
+        assert ("--webhook-client-ca" in args) is required
+        assert ("client-ca.crt" in secret) is required
+    assert args[args.index("--webhook-client-ca") + 1] == "/certs/client-ca.crt"  # the Secret mounted at /certs
+    assert base64.b64decode(secret["client-ca.crt"]).decode() == pem

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
 from kubetenancy.admission import Request
 from kubetenancy.admission.object_usage import usage_of
 from kubetenancy.frontdoors.tenantoperator import quota_from_cr, tenant_from_cr
+from kubetenancy.operator import quota_ledger
 from kubetenancy.operator.quota_ledger import QuotaLedger
 from kubetenancy.operator.tenancy_index import TenancyIndex
 from kubetenancy.quantity import format_quantity, parse
@@ -49,12 +52,12 @@ def test_pvc_and_service_usage() -> None:
     assert usage_of("Deployment", "deployments", "apps", {})["count/deployments.apps"] == 1
 
 
-def ledger_with_tenant(hard: dict[str, str]) -> QuotaLedger:
+def ledger_with_tenant(hard: dict[str, str], clock: Callable[[], float] = time.monotonic) -> QuotaLedger:
     index = TenancyIndex()
     quota = quota_from_cr("q", {"resourcequota": {"hard": hard}})
     tenant = tenant_from_cr("t", {"quota": "q", "namespaces": {"withTenantPrefix": ["a", "b"]}}, quota)
     index.put_tenant(tenant, "Tenant.tenantoperator.stakater.com")
-    return QuotaLedger(index.view)
+    return QuotaLedger(index.view, clock)
 
 
 def create_pod(namespace: str, **extra: Any) -> Request:
@@ -105,6 +108,16 @@ async def test_settling_releases_reservations_and_backs_them_up() -> None:
     # Recounts by the quota controller are recorded, never refused; decreases always pass.
     assert (await ledger.settle(status_update("t-b", "1", "3", user="system:serviceaccount:kube-system:rq"))).allowed
     assert (await ledger.settle(status_update("t-b", "3", "0"))).allowed
+
+
+async def test_a_reservation_never_counted_holds_room_only_for_a_moment() -> None:
+    """What a made-up review (or an object refused later in the chain) can hold: RESERVATION_SECONDS."""
+    clock = [1000.0]
+    ledger = ledger_with_tenant({"pods": "1"}, clock=lambda: clock[0])
+    assert (await ledger.reserve(create_pod("t-a"))).allowed  # never counted by a status update
+    assert not (await ledger.reserve(create_pod("t-b"))).allowed
+    clock[0] += quota_ledger.RESERVATION_SECONDS
+    assert (await ledger.reserve(create_pod("t-b"))).allowed
 
 
 async def test_configmap_refusals_say_that_kube_root_ca_counts() -> None:

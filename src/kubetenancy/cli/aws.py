@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
-import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +25,7 @@ from kubetenancy.cloud.sts import exec_credential, presigned_token
 from kubetenancy.k8s import ApiError, Kube
 from kubetenancy.k8s.configmaps import update_data
 from kubetenancy.operator.token_review import TokenReviewer
+from kubetenancy.serving import tls_context
 
 app = typer.Typer(no_args_is_help=True, help="AWS IAM users and roles as Kubernetes identities (as on EKS).")
 console = Console(stderr=True)
@@ -110,6 +110,13 @@ def authenticator(
     cluster: Annotated[str, typer.Option(help="The cluster id tokens must be made for.")],
     cert_file: Annotated[Path, typer.Option(help="TLS certificate the API server trusts for this webhook.")],
     key_file: Annotated[Path, typer.Option(help="Its private key.")],
+    client_ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="CA of the client certificate the API server presents (its webhook kubeconfig); "
+            "callers without one are refused."
+        ),
+    ] = None,
     port: Annotated[int, typer.Option(help="Port of https://ADDR:PORT/authenticate.")] = 21362,
     addr: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     sts_endpoint: Annotated[
@@ -118,8 +125,7 @@ def authenticator(
     kubeconfig: KubeconfigOption = None,
 ) -> None:
     """Serve the TokenReview webhook that authenticates EKS tokens through aws-auth."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
+    context = tls_context(cert_file, key_file, client_ca_file)
 
     async def serve() -> None:
         reviewer = TokenReviewer(kubeconfig, cluster, frozenset(e.rstrip("/") for e in sts_endpoint or ()))

@@ -16,7 +16,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from kubetenancy import pki
 from kubetenancy.cli import dev_images
 from kubetenancy.cli.progress import build_progress, console
 from kubetenancy.localcluster import hostpackages, images, keycloak, prometheus, resume, sso_realm, versions
@@ -90,12 +89,8 @@ AUTHENTICATOR = "aws-authenticator"
 
 def _authenticator_webhook(state_dir: Path) -> tuple[TokenWebhook, int]:
     """A fresh serving certificate and port for the EKS-token authenticator, before the API servers start."""
-    directory = state_dir / "authenticator"
-    ca = pki.new_ca("kubetenancy-authenticator-ca")
-    ca_file, _ = ca.write(directory, "ca")
-    pki.issue(ca, "kubetenancy-authenticator", hosts=("127.0.0.1",), server=True).write(directory, "server")
     port = free_port()
-    return TokenWebhook(f"https://127.0.0.1:{port}/authenticate", ca_file), port
+    return TokenWebhook.prepare(state_dir / "authenticator", port), port
 
 
 def _start_authenticator(state_dir: Path, port: int, sts_endpoints: list[str]) -> Process:
@@ -106,6 +101,7 @@ def _start_authenticator(state_dir: Path, port: int, sts_endpoints: list[str]) -
         sys.executable, "-m", "kubetenancy", "aws", "authenticator",
         "--cluster", first.name, f"--port={port}",
         f"--cert-file={directory / 'server.crt'}", f"--key-file={directory / 'server.key'}",
+        f"--client-ca-file={directory / 'ca.crt'}",
         f"--kubeconfig={first.kubeconfig()}",
     ]  # fmt: skip
     argv += [f"--sts-endpoint={endpoint}" for endpoint in sts_endpoints]

@@ -40,6 +40,13 @@ def run(
         str | None,
         typer.Option(help="NAMESPACE/NAME of the Service in front of the webhooks (real clusters)."),
     ] = None,
+    webhook_client_ca: Annotated[
+        Path | None,
+        typer.Option(
+            help="CA of the client certificate the API server presents to webhooks (its admission configuration); "
+            "callers without one are refused. Omit only where the API server cannot present one (EKS)."
+        ),
+    ] = None,
     probe_addr: Annotated[str, typer.Option(help="Address of /healthz, /readyz and /metrics.")] = "127.0.0.1",
     probe_port: Annotated[int, typer.Option(help="Port of /healthz, /readyz and /metrics.")] = 8080,
     bypassed_groups: Annotated[
@@ -76,6 +83,7 @@ def run(
             webhook_port=webhook_port,
             webhook_host=webhook_host,
             webhook_service=namespaced_name(webhook_service),
+            webhook_client_ca=webhook_client_ca,
             probe_addr=probe_addr,
             probe_port=probe_port,
             bypassed_groups=frozenset(g.strip() for g in bypassed_groups.split(",") if g.strip()),

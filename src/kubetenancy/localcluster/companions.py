@@ -27,7 +27,8 @@ def start_operator(
     bypassed_groups: str = "cluster-admins",
     webhook_port: int | None = None,
 ) -> tuple[Process, str]:
-    """Run the operator against `cluster` until it is ready; return it and the base URL of its probes.
+    """Run the operator against `cluster` until it is ready; return it and the base URL of its probes. Its
+    webhooks serve only the cluster's API server (the client certificate of its admission configuration).
 
     Pass the same `webhook_port` to a restarted operator to keep its webhook configuration unchanged.
     """
@@ -37,7 +38,8 @@ def start_operator(
         [
             sys.executable, "-m", "kubetenancy", "operator", "run",
             f"--kubeconfig={cluster.kubeconfig()}", f"--cert-dir={cert_dir}",
-            f"--webhook-port={webhook_port or free_port()}", f"--probe-port={probe_port}",
+            f"--webhook-port={webhook_port or free_port()}", f"--webhook-client-ca={cluster.webhook_client_ca}",
+            f"--probe-port={probe_port}",
             f"--bypassed-groups={bypassed_groups}",
         ],
         log_dir / "operator.log",

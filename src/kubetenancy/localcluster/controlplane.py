@@ -69,7 +69,23 @@ ADMISSION_PLUGINS = (
     "ValidatingAdmissionWebhook",
 )
 FRONT_PROXY_CLIENT = "front-proxy-client"
+WEBHOOK_CLIENT = "kube-apiserver-webhook-client"
+"""The client certificate every API server presents to the admission webhooks it calls."""
 STARTUP_TIMEOUT = 90.0
+
+
+def admission_configuration(webhook_credentials: Path) -> dict[str, Any]:
+    """The API server's admission configuration: both webhook plugins present the credentials of
+    `webhook_credentials` (a kubeconfig) to the webhooks they call."""
+    webhook = {"apiVersion": "apiserver.config.k8s.io/v1", "kind": "WebhookAdmissionConfiguration"}
+    return {
+        "apiVersion": "apiserver.config.k8s.io/v1",
+        "kind": "AdmissionConfiguration",
+        "plugins": [
+            {"name": plugin, "configuration": {**webhook, "kubeConfigFile": str(webhook_credentials)}}
+            for plugin in ("ValidatingAdmissionWebhook", "MutatingAdmissionWebhook")
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,19 @@ class TokenWebhook:
     url: str
     ca_file: Path
     cache_ttl: str = "10s"
+    client_cert: tuple[Path, Path] | None = None
+    """The client certificate and key the API servers present to it."""
+
+    @classmethod
+    def prepare(cls, directory: Path, port: int) -> TokenWebhook:
+        """Credentials for a webhook about to serve https://127.0.0.1:port/authenticate, made fresh in
+        `directory`: one CA (`ca.crt`) signs its serving certificate (`server.crt`, `server.key`) and the API
+        servers' client certificate, so a webhook requiring that CA of its callers serves only them."""
+        ca = pki.new_ca("kubetenancy-authenticator-ca")
+        ca_file, _ = ca.write(directory, "ca")
+        pki.issue(ca, "kubetenancy-authenticator", hosts=("127.0.0.1",), server=True).write(directory, "server")
+        client_cert = pki.issue(ca, WEBHOOK_CLIENT, client=True).write(directory, "apiserver-client")
+        return cls(f"https://127.0.0.1:{port}/authenticate", ca_file, client_cert=client_cert)
 
 
 @dataclass(frozen=True)
@@ -92,6 +121,11 @@ class Cluster:
     @property
     def server(self) -> str:
         return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def webhook_client_ca(self) -> Path:
+        """The CA of the client certificate this cluster's API server presents to admission webhooks."""
+        return self.state_dir / "pki" / "webhook-client-ca.crt"
 
     def kubeconfig(self, user: str | None = None) -> Path:
         """The admin's kubeconfig, or a test user's (token credentials)."""
@@ -306,6 +340,14 @@ class ControlPlane:
         front_proxy_ca = pki.new_ca("kubetenancy-front-proxy-ca")
         front_proxy_ca.write(self.pki_dir, "front-proxy-ca")
         pki.issue(front_proxy_ca, FRONT_PROXY_CLIENT, client=True).write(self.pki_dir, "front-proxy-client")
+        # A CA of its own, so that webhooks trusting it accept this one certificate and no other client of the plane.
+        webhook_client_ca = pki.new_ca("kubetenancy-webhook-client-ca")
+        webhook_client_ca.write(self.pki_dir, "webhook-client-ca")
+        client_cert = pki.issue(webhook_client_ca, WEBHOOK_CLIENT, client=True).write(self.pki_dir, "webhook-client")
+        credentials = self.pki_dir / "webhook-client.kubeconfig"
+        kubeconfig.write(credentials, kubeconfig.every_server(*client_cert))
+        admission_config = admission_configuration(credentials)
+        (self.state_dir / "admission-config.json").write_text(json.dumps(admission_config, indent=2))
         private, public = pki.new_signing_key()
         (self.pki_dir / "sa.key").write_bytes(private)
         (self.pki_dir / "sa.key").chmod(0o600)
@@ -352,6 +394,7 @@ class ControlPlane:
             f"--token-auth-file={self.state_dir / 'tokens.csv'}",
             "--authorization-mode=Node,RBAC",
             f"--enable-admission-plugins={','.join(ADMISSION_PLUGINS)}",
+            f"--admission-control-config-file={self.state_dir / 'admission-config.json'}",
             "--allow-privileged=true",
             "--kubelet-preferred-address-types=InternalIP",
             f"--kubelet-client-certificate={pki_dir / 'apiserver-kubelet-client.crt'}",
@@ -387,7 +430,13 @@ class ControlPlane:
         if self.token_webhook is not None:
             webhook_config = kubeconfig.write(
                 self.state_dir / cluster.name / "token-webhook.kubeconfig",
-                kubeconfig.kubeconfig("token-webhook", self.token_webhook.url, self.token_webhook.ca_file, "apiserver"),
+                kubeconfig.kubeconfig(
+                    "token-webhook",
+                    self.token_webhook.url,
+                    self.token_webhook.ca_file,
+                    "apiserver",
+                    client_cert=self.token_webhook.client_cert,
+                ),
             )
             argv += [
                 f"--authentication-token-webhook-config-file={webhook_config}",

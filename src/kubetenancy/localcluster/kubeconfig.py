@@ -35,6 +35,13 @@ def kubeconfig(
     }
 
 
+def every_server(cert_file: Path, key_file: Path) -> dict[str, Any]:
+    """Credentials for whatever server a client dials: one user named `*`, the name the API server's webhook
+    clients fall back to when no user is named after the webhook's host."""
+    user = {"client-certificate": str(cert_file), "client-key": str(key_file)}
+    return {"apiVersion": "v1", "kind": "Config", "users": [{"name": "*", "user": user}]}
+
+
 def write(path: Path, config: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config, sort_keys=False))

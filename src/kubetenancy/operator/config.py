@@ -18,6 +18,10 @@ class OperatorConfig:
     """Host name the API server uses to reach the webhooks when they are not behind a Service."""
     webhook_service: tuple[str, str] | None = None
     """(namespace, name) of the Service in front of the webhooks in a real cluster."""
+    webhook_client_ca: Path | None = None
+    """CA of the client certificate the API server presents to webhooks: callers without one it signed are
+    refused before any review is read. None: every caller that reaches the port is served (EKS, whose API
+    server presents none; there a NetworkPolicy must keep others away)."""
     probe_addr: str = "127.0.0.1"
     probe_port: int = 8080
     bypassed_groups: frozenset[str] = frozenset()

@@ -143,7 +143,12 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         await ledger.load(kube)
         await admission.start(config.webhook_addr, config.webhook_port, server_context(config))
         await registration.follow(index.view)
-        logger.info("serving %d webhooks; CRDs established", len(webhook_specs))
+        callers = (
+            f"callers with a client certificate of {config.webhook_client_ca}"
+            if config.webhook_client_ca
+            else ("any caller (no --webhook-client-ca: keep all but the API server away from the port)")
+        )
+        logger.info("serving %d webhooks to %s; CRDs established", len(webhook_specs), callers)
         probes.mark_ready()
 
     @kopf.on.cleanup(registry=kopf_registry)

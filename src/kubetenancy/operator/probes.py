@@ -18,6 +18,13 @@ ADMISSION_SECONDS = Histogram(
     ["webhook"],
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1),
 )
+RESERVATIONS_HELD = Histogram(
+    "kubetenancy_quota_reservation_seconds",
+    "How long a tenant-quota reservation held room, by how it ended: counted (Kubernetes' quota admission "
+    "counted its object) or expired (never counted: the object failed later, or the review was made up)",
+    ["outcome"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10),
+)
 RECONCILES = Counter("kubetenancy_tenant_reconciles", "Tenant reconciliations, by outcome", ["outcome"])
 READY = Gauge("kubetenancy_ready", "1 once the CRDs are established and the webhooks are served")
 

@@ -3,7 +3,8 @@
 Certificates come from `kubetenancy.pki` (kopf's own self-signed path needs oscrypto, which breaks on
 OpenSSL 3). They are made once per cert directory and reused, so the configuration's caBundle stays
 valid across operator restarts. Locally the API server dials a URL; in a cluster it goes through a
-Service.
+Service. Callers are authenticated by the client certificate the API server presents (its admission
+configuration's `kubeConfigFile`) when the operator is given that certificate's CA.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from kubetenancy import pki
 from kubetenancy.operator.config import OperatorConfig
+from kubetenancy.serving import tls_context
 
 
 def serving_hosts(config: OperatorConfig) -> tuple[str, ...]:
@@ -33,10 +35,10 @@ def ensure_certificates(config: OperatorConfig) -> tuple[Path, Path, Path]:
 
 
 def server_context(config: OperatorConfig) -> ssl.SSLContext:
+    """TLS of the webhook port; with `webhook_client_ca`, callers without the API server's client certificate
+    are refused in the handshake."""
     _, cert_file, key_file = ensure_certificates(config)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
-    return context
+    return tls_context(cert_file, key_file, config.webhook_client_ca)
 
 
 def client_config(config: OperatorConfig, path: str) -> dict[str, Any]:
