@@ -13,6 +13,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -36,6 +37,7 @@ from kubetenancy.localcluster.gobuild import (
 )
 from kubetenancy.localcluster.node import Node
 from kubetenancy.localcluster.processes import Process, free_port, port_is_listening, spawn, wait_until
+from kubetenancy.operator.run import CORE_FAILED
 from tests.support.kubectl import Kubectl
 from tests.support.moto_aws import MotoAws, moto_aws
 
@@ -197,12 +199,22 @@ def operator(
 @pytest.fixture(autouse=True)
 def _session_operator_outlives_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail the test during which the session's operator exited, with the end of its log: every later test
-    would otherwise fail only with the API server's "connection refused" from its webhooks."""
+    would otherwise fail only with the API server's "connection refused" from its webhooks. Warn, with the
+    log, when its core failed and restarted during the test (the test may have seen refused webhooks)."""
+    process = request.config.stash.get(SESSION_OPERATOR, None)
+    logged = Path(process.log).stat().st_size if process is not None else 0
     yield
     process = request.config.stash.get(SESSION_OPERATOR, None)
-    if process is not None and not process.alive():
+    if process is None:
+        return
+    if not process.alive():
         del request.config.stash[SESSION_OPERATOR]
         pytest.fail(f"the session's operator exited during this test; its log ends:\n{process.log_tail(60)}")
+    with Path(process.log).open(errors="replace") as log:
+        log.seek(logged)
+        written = log.read()
+    if CORE_FAILED in written:
+        warnings.warn(f"the session's operator restarted its core during this test:\n{written[-6000:]}", stacklevel=1)
 
 
 @dataclass

@@ -121,3 +121,4 @@ class AdmissionServer:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None

@@ -7,6 +7,7 @@ same wiring and nothing depends on import side effects. Handlers only fetch, cal
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -120,7 +121,7 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
     confirm = confirming(reconciler.confirm, capa_links(kube, index.aws))
     admission = AdmissionServer(webhook_specs, index.view, confirm)
     workloads = WorkloadIndex()
-    REGISTRY.register(ShowbackCollector(workloads, index.view, ledger))
+    collector = ShowbackCollector(workloads, index.view, ledger)
 
     @kopf.on.login(registry=kopf_registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -130,19 +131,32 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
         )
         return info
 
+    async def stop_serving() -> None:
+        """Close the ports and withdraw the metrics: after a clean stop, a failed startup (kopf retries
+        it) and before a restarted core (`run.py`) serves them again."""
+        await admission.stop()
+        await probes.stop()
+        with contextlib.suppress(KeyError):  # not registered: the startup failed before
+            REGISTRY.unregister(collector)
+
     @kopf.on.startup(registry=kopf_registry)
     async def start(**kwargs: Any) -> None:
         settings: kopf.OperatorSettings = kwargs["settings"]
         logger: logging.Logger = kwargs["logger"]
         settings.posting.level = logging.WARNING
-        await probes.start(config.probe_addr, config.probe_port)
-        await ensure_crds(kube, crd_manifests())
-        for obj in static_objects():
-            await kube.apply_if_changed(obj)
-        await reconciler.start()
-        await ledger.load(kube)
-        await admission.start(config.webhook_addr, config.webhook_port, server_context(config))
-        await registration.follow(index.view)
+        try:
+            REGISTRY.register(collector)
+            await probes.start(config.probe_addr, config.probe_port)
+            await ensure_crds(kube, crd_manifests())
+            for obj in static_objects():
+                await kube.apply_if_changed(obj)
+            await reconciler.start()
+            await ledger.load(kube)
+            await admission.start(config.webhook_addr, config.webhook_port, server_context(config))
+            await registration.follow(index.view)
+        except BaseException:
+            await stop_serving()
+            raise
         callers = (
             f"callers with a client certificate of {config.webhook_client_ca}"
             if config.webhook_client_ca
@@ -153,8 +167,7 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
 
     @kopf.on.cleanup(registry=kopf_registry)
     async def stop(**_: Any) -> None:
-        await admission.stop()
-        await probes.stop()
+        await stop_serving()
         await kube.close()
 
     _register_tenant_handlers(kopf_registry, reconciler, AccountQuotaReporter(kube, index.view, KIOSK_ACCOUNT_QUOTA))

@@ -27,17 +27,25 @@ RESERVATIONS_HELD = Histogram(
 )
 RECONCILES = Counter("kubetenancy_tenant_reconciles", "Tenant reconciliations, by outcome", ["outcome"])
 READY = Gauge("kubetenancy_ready", "1 once the CRDs are established and the webhooks are served")
+CORE_RESTARTS = Counter(
+    "kubetenancy_operator_core_restarts",
+    "Restarts of the operator's core (kopf, the index, the admission server) after it failed in a process "
+    "that had been ready",
+)
 
 
 class Probes:
-    """`/healthz` answers while the event loop runs; `/readyz` once startup has finished."""
+    """`/healthz` answers while the event loop runs; `/readyz` once startup has finished. One instance
+    lives as long as the process, across restarts of the operator's core: `served` tells whether the
+    process was ever ready."""
 
     def __init__(self) -> None:
         self.ready = False
+        self.served = False
         self._runner: web.AppRunner | None = None
 
     def mark_ready(self) -> None:
-        self.ready = True
+        self.ready = self.served = True
         READY.set(1)
 
     async def _healthz(self, _: web.Request) -> web.Response:
@@ -58,5 +66,8 @@ class Probes:
         self._runner = await start_site(routes, addr, port)
 
     async def stop(self) -> None:
+        self.ready = False
+        READY.set(0)
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
