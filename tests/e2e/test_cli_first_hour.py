@@ -98,6 +98,7 @@ async def test_a_member_lists_their_tenants_and_what_they_hold(
         accessControl={"owners": {"users": ["alice"]}, "viewers": {"users": ["bear@nordmart.com"]}},
         storageClasses={"allowed": ["cli-fast"]},
     )  # fmt: skip
+    await make_tenant(admin, "cli-empty", "cli-quota", accessControl={"owners": {"users": ["bear@nordmart.com"]}})
     await admin.apply(
         {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "cli-fast"},
          "provisioner": "example.com/fast"}
@@ -112,6 +113,7 @@ async def test_a_member_lists_their_tenants_and_what_they_hold(
     rows = kubectl_tenancy("tenant", "list", kubeconfig=bear).stdout.splitlines()
     assert rows[0].split() == ["NAME", "KIND", "ROLE", "NAMESPACES"]
     assert ["cli-team", "Tenant", "viewer", "2"] in [row.split() for row in rows]
+    assert ["cli-empty", "Tenant", "owner", "0"] in [row.split() for row in rows], "no namespaces, still listed"
     namespaces = kubectl_tenancy("tenant", "get", "namespaces", "cli-team", kubeconfig=bear)
     assert [row.split() for row in namespaces.stdout.splitlines()] == [
         ["NAME", "STATUS"], ["cli-team-dev", "Active"], ["cli-team-prod", "Active"],

@@ -32,7 +32,7 @@ async def level_of(admin: Kube, namespace: str) -> str:
     return str(found["metadata"]["labels"].get(ENFORCE))
 
 
-async def test_a_tenant_asking_for_restricted_gets_it_and_an_admins_relabel_stays(
+async def test_a_tenant_asking_for_restricted_gets_it_an_admins_tightening_stays_and_loosening_is_undone(
     operator: str, admin: Kube, user_client: Any
 ) -> None:
     await make_quota(admin, "psa-quota", {"pods": "5"})
@@ -66,6 +66,14 @@ async def test_a_tenant_asking_for_restricted_gets_it_and_an_admins_relabel_stay
     await eventually(extra_made)
     assert await level_of(admin, "psa-extra") == "baseline"
     assert await level_of(admin, "psa-dev") == "restricted"
+
+    # An admin loosens psa-prod: the namespace's own event puts the tenant's level back, no Tenant change needed.
+    await admin.patch("v1", "Namespace", "psa-prod", {"metadata": {"labels": {ENFORCE: "privileged"}}})
+
+    async def put_back() -> bool:
+        return await level_of(admin, "psa-prod") == "restricted"
+
+    await eventually(put_back)
 
 
 async def test_a_tenant_asking_for_a_looser_level_is_refused(operator: str, admin: Kube) -> None:

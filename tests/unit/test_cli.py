@@ -86,7 +86,14 @@ def test_tenant_rows() -> None:
     assert view.role_of(view.model_of(mto), "bob", ("ops",)) == "viewer"
     assert view.role_of(view.model_of(kiosk), "dev", ()) == "owner"
     spaces = [{"spec": {"account": "logistics"}}, {"spec": {}}]
-    assert view.tenant_names(spaces, [{"metadata": {"name": "node"}}]) == ["logistics", "node"]
+    rules = [
+        {"verbs": ["get"], "apiGroups": ["tenantoperator.stakater.com"], "resources": ["tenants"],
+         "resourceNames": ["empty"]},  # a tenant without namespaces: its members may still get it
+        {"verbs": ["get"], "apiGroups": [""], "resources": ["namespaces"], "resourceNames": ["not-a-tenant"]},
+        {"verbs": ["list"], "apiGroups": ["config.kiosk.sh"], "resources": ["accounts"], "resourceNames": ["nope"]},
+        {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]},  # an admin's wildcard names nothing
+    ]  # fmt: skip
+    assert view.tenant_names(spaces, [{"metadata": {"name": "node"}}], rules) == ["empty", "logistics", "node"]
     assert view.allowed_classes(view.model_of(mto), "storageclasses") == ["fast"]
     assert view.allowed_classes(view.model_of(mto), "ingressclasses") is view.ALL
     quota = {

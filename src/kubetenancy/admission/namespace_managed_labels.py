@@ -7,6 +7,8 @@ Moving a namespace between tenants (`kubetenancy.dev/tenant`, `stakater.com/tena
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kubetenancy.admission.decision import Decision, Request
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.desired.pod_security import ALWAYS_PULL_LABEL
@@ -16,6 +18,11 @@ from kubetenancy.frontdoors.kiosk import ACCOUNT_LABEL
 
 PREFIXES = ("pod-security.kubernetes.io/",)
 LABELS = frozenset({ACCOUNT_LABEL, ALWAYS_PULL_LABEL, POLICY_LABEL})
+
+
+def managed_label_changes(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+    """The labels kubetenancy keeps on a tenant namespace that differ between `old` and `new`."""
+    return sorted(key for key in {*new, *old} if _managed(key) and new.get(key) != old.get(key))
 
 
 def _managed(key: str) -> bool:
@@ -29,7 +36,7 @@ def managed_labels_unchanged(request: Request, view: TenancyView) -> Decision:
     old = request.old.get("metadata", {}).get("labels") or {}
     if namespace_owner(old) is None:
         return Decision.allow()  # not a tenant's namespace: its labels are none of kubetenancy's business
-    changed = sorted(key for key in {*new, *old} if _managed(key) and new.get(key) != old.get(key))
+    changed = managed_label_changes(old, new)
     if not changed:
         return Decision.allow()
     return Decision.deny(

@@ -101,8 +101,17 @@ def list_tenants(kubeconfig: KubeconfigOption = None) -> None:
             raise Refused(
                 "error: the tenancy.kiosk.sh API is not served here: is kubetenancy's aggregated API running?"
             )
+        # Cluster-wide rules come with any namespace's review: they name the tenants the user may get.
+        code, rules = await api.request(
+            "POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+            body={"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview",
+                  "spec": {"namespace": "default"}},
+        )  # fmt: skip
+        if code != 201:
+            raise Refused(f"Error from server ({rules.get('reason')}): {rules.get('message')}")
         rows = []
-        for name in view.tenant_names(spaces.get("items") or [], accounts.get("items") or []):
+        resource_rules = (rules.get("status") or {}).get("resourceRules") or []
+        for name in view.tenant_names(spaces.get("items") or [], accounts.get("items") or [], resource_rules):
             resource = await _tenant(api, name)
             model = view.model_of(resource)
             api_name = "Account" if resource.get("kind") == "Account" else "Tenant"

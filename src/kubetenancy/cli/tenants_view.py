@@ -19,6 +19,7 @@ from kubetenancy.quantity import format_quantity, parse
 Object = dict[str, Any]
 TENANT_API = "tenantoperator.stakater.com/v1beta3"
 ACCOUNT_API = "config.kiosk.sh/v1alpha1"
+TENANCY_RESOURCES = {TENANT_API: "tenants", ACCOUNT_API: "accounts"}
 CLASS_FIELDS = {
     "storageclasses": "storage_classes",
     "ingressclasses": "ingress_classes",
@@ -42,11 +43,27 @@ def namespaces_of(resource: Object) -> list[str]:
     return [item["name"] if isinstance(item, dict) else str(item) for item in listed]
 
 
-def tenant_names(spaces: Iterable[Object], accounts: Iterable[Object]) -> list[str]:
-    """Every tenant owning a Space the user sees, and every account listed for them."""
+def tenant_names(spaces: Iterable[Object], accounts: Iterable[Object], rules: Iterable[Object]) -> list[str]:
+    """Every tenant owning a Space the user sees, every account listed for them, and every Tenant or
+    Account their rules (a SelfSubjectRulesReview's `resourceRules`) let them get by name: members read their
+    tenant by name, so a tenant without namespaces is listed too."""
     names = {space["spec"]["account"] for space in spaces if (space.get("spec") or {}).get("account")}
     names |= {account["metadata"]["name"] for account in accounts}
+    for api in (TENANT_API, ACCOUNT_API):
+        names |= _gettable_names(rules, api.partition("/")[0], TENANCY_RESOURCES[api])
     return sorted(names)
+
+
+def _gettable_names(rules: Iterable[Object], group: str, resource: str) -> set[str]:
+    def grants(rule: Object, key: str, wanted: str) -> bool:
+        return bool({wanted, "*"} & set(rule.get(key) or ()))
+
+    return {
+        name
+        for rule in rules
+        if grants(rule, "apiGroups", group) and grants(rule, "resources", resource) and grants(rule, "verbs", "get")
+        for name in rule.get("resourceNames") or ()
+    }
 
 
 def role_of(tenant: Tenant, user: str, groups: tuple[str, ...]) -> str:

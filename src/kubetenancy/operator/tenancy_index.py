@@ -7,6 +7,7 @@ pass), so the engine asks for passes only when something moved. Pure bookkeeping
 
 from __future__ import annotations
 
+from kubetenancy.admission.namespace_managed_labels import managed_label_changes
 from kubetenancy.admission.view import TenancyView, ViewState
 from kubetenancy.frontdoors.claims import namespace_owner
 from kubetenancy.model import ClusterPolicy, Tenant, TenantQuota
@@ -62,15 +63,21 @@ class TenancyIndex:
             if name in namespaces and tenant not in claimed:
                 del namespaces[name]
                 changed.append(tenant)
+        changed = [t for t in changed if not self._owns_from_spec(t, name)]
         for tenant in claimed:
             namespaces = self._state.labelled.setdefault(tenant, {})
-            if namespaces.get(name) != labels:
+            before = namespaces.get(name)
+            if before != labels:
                 namespaces[name] = labels
-                changed.append(tenant)
-        return [t for t in changed if not self._owns_from_spec(t, name)]
+                # Someone moved a label kubetenancy keeps (an admin loosened the Pod Security level): a pass
+                # puts it back at once, as it does for any namespace the spec does not name.
+                relabelled = before is not None and bool(managed_label_changes(before, labels))
+                if relabelled or not self._owns_from_spec(tenant, name):
+                    changed.append(tenant)
+        return changed
 
     def _owns_from_spec(self, tenant: str, namespace: str) -> bool:
-        """A namespace of the tenant's spec changes nothing when its labels move: the spec decides."""
+        """A namespace of the tenant's spec changes nothing when other labels move: the spec decides."""
         known = self._state.tenants.get(tenant)
         return known is not None and namespace in known.spec_namespaces
 
