@@ -54,6 +54,7 @@ NODE_COMPONENTS = [
     "cluster-1/kube-proxy",
     "cluster-1/coredns",
     "cluster-1/kube-scheduler",
+    "cluster-1/image-hints",
 ]
 RESUMED_COMPONENTS = [
     "etcd",

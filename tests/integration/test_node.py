@@ -147,6 +147,16 @@ def test_an_image_that_is_not_there_fails_as_not_found(node: Node, kubectl: Kube
         time.sleep(0.5)
     assert "docker.io/library/no-such-image:1.0" in events
     assert "not found" in events
+    # The node's image hints say, on the pod, how to add the image.
+    deadline = time.monotonic() + 60
+    hints: list[dict[str, str]] = []
+    while time.monotonic() < deadline and not hints:
+        listed = kubectl.ok("get", "events", "-n", namespace, "--field-selector=involvedObject.name=missing", "-ojson")
+        hints = [e for e in json.loads(listed)["items"] if e["reason"] == "ImageNotInLocalRegistry"]
+        time.sleep(0.5)
+    assert [h["type"] for h in hints] == ["Warning"]
+    assert hints[0]["message"].startswith('image "no-such-image:1.0" (docker.io/library/no-such-image:1.0) is not in')
+    assert '"kubetenancy dev images load ARCHIVE"' in hints[0]["message"]
 
 
 DEMO_GROUP = "demo.kubetenancy.test"

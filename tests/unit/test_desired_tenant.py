@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kubetenancy.desired import OwnerRef, content_hash, tenant_objects
-from kubetenancy.desired.tenant import POLICY_LABEL, limit_range_items
+from kubetenancy.desired.tenant import POLICY_LABEL, limit_range_items, relabelled_namespaces
 from kubetenancy.frontdoors.tenantoperator import quota_from_cr, tenant_from_cr
 from kubetenancy.model import TENANT_LABEL, ClusterPolicy, TenantQuota
 
@@ -153,3 +153,14 @@ def test_a_kiosk_accounts_users_read_its_account_views() -> None:
         ("config.kiosk.sh", "accounts", "node-account"),
         ("tenancy.kiosk.sh", "accounts", "node-account"),
     }
+
+
+def test_namespaces_whose_kept_labels_moved_are_applied_again() -> None:
+    items = objects({"namespaces": {"withTenantPrefix": ["dev", "prod"]}})
+    dev, prod = (n["metadata"]["labels"] for n in by_kind(items, "Namespace"))
+    seen = {
+        "logistics-dev": {**dev, "team": "web"},  # an extra label is not drift
+        "logistics-prod": {**prod, "pod-security.kubernetes.io/enforce": "privileged"},
+    }
+    assert [n["metadata"]["name"] for n in relabelled_namespaces(items, seen)] == ["logistics-prod"]
+    assert relabelled_namespaces(items, {}) == [], "namespaces not seen yet are the creating pass's"

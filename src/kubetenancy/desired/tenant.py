@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubetenancy.desired.meta import OwnerRef, managed_metadata
@@ -46,6 +46,21 @@ def namespace(tenant: Tenant, ns: TenantNamespace, policy: ClusterPolicy, owner:
         "kind": "Namespace",
         "metadata": managed_metadata(ns.name, tenant.name, owner=purge_owner, labels=labels, annotations=annotations),
     }
+
+
+def relabelled_namespaces(
+    objects: Sequence[dict[str, Any]], labels_by_namespace: Mapping[str, Mapping[str, str]]
+) -> list[dict[str, Any]]:
+    """The desired Namespaces whose labels, as last seen on the cluster, lack one of theirs or hold another
+    value (an admin loosened the Pod Security level): applying them puts those labels back. Namespaces not
+    seen yet are left to the pass that creates them."""
+    return [
+        obj
+        for obj in objects
+        if obj["kind"] == "Namespace"
+        and (live := labels_by_namespace.get(obj["metadata"]["name"])) is not None
+        and any(live.get(key) != value for key, value in obj["metadata"]["labels"].items())
+    ]
 
 
 def has_workload_policy(tenant: Tenant, policy: ClusterPolicy) -> bool:

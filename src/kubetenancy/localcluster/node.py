@@ -1,6 +1,6 @@
 """A kubelet node for one local cluster: containerd, kubelet, kube-proxy and CoreDNS in the node's network
 namespace, a forwarder that lets them (and the pods) reach the host's loopback API server and registry,
-and a kube-scheduler on the host.
+and a kube-scheduler and the image hints (`image_hints`) on the host.
 
 `Node.processes()` starts the components in order and returns them; `Node.wait_ready()` waits for the
 Node object to be Ready and for cluster DNS; `Node.clean_up()` undoes, after its processes are stopped,
@@ -28,6 +28,7 @@ from kubetenancy.localcluster.processes import Process, StartupError, http_ok, s
 
 READY_TIMEOUT = 90.0
 CONTAINERD = "/usr/bin/containerd"
+IMAGE_HINTS = "image-hints"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class Node:
         (layout.directory / "Corefile").write_text(nodeconfig.corefile(network, dns))
         local = f"https://127.0.0.1:{self.apiserver_port}"
         self._client_kubeconfig("kube-scheduler", "system:kube-scheduler", (), local)
+        # The hints watch every pod and post Events; a dev-plane helper, like CoreDNS above.
+        self._client_kubeconfig(IMAGE_HINTS, f"kubetenancy:{IMAGE_HINTS}", ("system:masters",), local)
 
     # -- processes ----------------------------------------------------------------------------
 
@@ -119,6 +122,7 @@ class Node:
                 partial(self._kube_proxy, binaries),
                 partial(self._coredns, binaries),
                 partial(self._scheduler, binaries),
+                self._image_hints,
             ):
                 started.append(start())
         except BaseException:
@@ -198,6 +202,17 @@ class Node:
             ],
             self._log("kube-scheduler"),
         )
+
+    def _image_hints(self) -> Process:
+        return spawn(
+            f"{self.cluster}/{IMAGE_HINTS}",
+            [
+                sys.executable, "-m", "kubetenancy.localcluster.image_hints",
+                self.state_dir / self.cluster / "kubeconfigs" / f"{IMAGE_HINTS}.kubeconfig",
+                f"http://127.0.0.1:{self.registry_port}",
+            ],
+            self._log(IMAGE_HINTS),
+        )  # fmt: skip
 
     # -- readiness and clean-up ---------------------------------------------------------------
 

@@ -26,6 +26,9 @@ from kubetenancy.localcluster.processes import Process, http_ok, spawn, wait_unt
 
 REGISTRY = "registry"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
@@ -104,14 +107,24 @@ def _request(method: str, url: str, data: bytes | None = None, headers: dict[str
     return urllib.request.urlopen(request, timeout=120)
 
 
-def _has_blob(base: str, repository: str, digest: str) -> bool:
+def _exists(url: str, headers: dict[str, str] | None = None) -> bool:
     try:
-        with _request("HEAD", f"{base}/v2/{repository}/blobs/{digest}"):
+        with _request("HEAD", url, headers=headers):
             return True
     except urllib.error.HTTPError as error:
         if error.code == 404:
             return False
         raise
+
+
+def _has_blob(base: str, repository: str, digest: str) -> bool:
+    return _exists(f"{base}/v2/{repository}/blobs/{digest}")
+
+
+def has_image(base: str, repository: str, tag_or_digest: str) -> bool:
+    """Whether the local registry holds a manifest (single image or index) for the name."""
+    accept = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST))
+    return _exists(f"{base}/v2/{repository}/manifests/{tag_or_digest}", {"Accept": accept})
 
 
 def _push_blob(base: str, repository: str, digest: str, path: Path) -> None:

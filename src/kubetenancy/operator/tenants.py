@@ -16,6 +16,7 @@ from typing import Any
 from kubetenancy.admission.decision import Missing
 from kubetenancy.desired import OwnerRef, content_hash, tenant_objects
 from kubetenancy.desired.pod_security import with_current_levels
+from kubetenancy.desired.tenant import relabelled_namespaces
 from kubetenancy.frontdoors.table import (
     CR,
     MANDATORY_TEMPLATES,
@@ -195,6 +196,9 @@ class TenantReconciler:
         if status.get("appliedHash") == digest and status.get("observedGeneration") == generation:
             if REPAIR in flags:
                 await applier.repair(self.kube, name, objects, TENANT_KINDS, await self._existing(tenant))
+            relabelled = relabelled_namespaces(objects, self.view.labelled.get(name, {}))
+            if relabelled:
+                await applier.apply_all(self.kube, relabelled)
             RECONCILES.labels("unchanged").inc()
             return None
         await self.registration.cover(tenant.quota)  # before its ResourceQuotas take effect
