@@ -7,7 +7,7 @@ from typing import Any
 from kubetenancy.admission.capa_identities import identity_is_sound
 from kubetenancy.admission.capa_identity_use import identity_may_be_used
 from kubetenancy.admission.capa_namespace_labels import identity_labels_are_protected
-from kubetenancy.admission.decision import Request
+from kubetenancy.admission.decision import Missing, Request
 from kubetenancy.admission.registry import registry
 from kubetenancy.admission.view import TenancyView
 from kubetenancy.desired.capa_crds import serve_v1beta1
@@ -90,6 +90,34 @@ def test_a_namespace_the_identity_does_not_allow_is_refused_in_capas_words() -> 
         "permitted to use AWSClusterRoleIdentity: managed-account: its spec.allowedNamespaces lets in namespaces "
         'labelled stakater.com/tenant=logistics, not namespace "retail-dev". Ask a platform admin'
     )
+
+
+async def test_a_refusal_is_judged_again_after_reading_the_identities_and_namespace_behind_it() -> None:
+    """The view may lag behind an identity that was changed a moment ago to allow the namespace."""
+    view = view_with(CONTROLLER, role("managed-account", {"selector": {"matchLabels": LOGISTICS}}), namespaces=TENANTS)
+    webhook = next(r for r in registry("kubetenancy", QuotaLedger(view)) if identity_may_be_used in r.rules)
+    refused = identity_may_be_used(request(control_plane("retail-dev", "c2")), view)
+    assert {(m.kind, m.name) for m in refused.missing} == {
+        ("AWSClusterRoleIdentity", "managed-account"), ("AWSClusterControllerIdentity", "default"),
+        ("Namespace", "retail-dev"), ("Cluster", None),  # its Cluster API cluster, which names it
+    }  # fmt: skip
+    read: list[str] = []
+
+    async def unchanged(missing: Missing) -> bool:
+        read.append(missing.kind)
+        return True
+
+    still = await rules_handler(webhook, view, unchanged)(request(control_plane("retail-dev", "c2")))
+    assert not still.allowed
+    assert sorted(read) == ["AWSClusterControllerIdentity", "AWSClusterRoleIdentity", "Cluster", "Namespace"]
+
+    async def changed_a_moment_ago(missing: Missing) -> bool:
+        if missing.kind == "AWSClusterRoleIdentity":
+            view.aws.put_identity(identity_from_cr(role("managed-account", {"list": ["retail-dev"]})))
+        return True
+
+    admitted = await rules_handler(webhook, view, changed_a_moment_ago)(request(control_plane("retail-dev", "c2")))
+    assert admitted.allowed
 
 
 def test_the_source_identity_down_the_chain_is_checked_too() -> None:
