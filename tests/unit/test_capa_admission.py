@@ -10,6 +10,7 @@ from kubetenancy.admission.capa_namespace_labels import identity_labels_are_prot
 from kubetenancy.admission.decision import Missing, Request
 from kubetenancy.admission.registry import registry
 from kubetenancy.admission.view import TenancyView
+from kubetenancy.cloud.identity_index import CLAIM_SECONDS
 from kubetenancy.desired.capa_crds import serve_v1beta1
 from kubetenancy.frontdoors.capa import cluster_from_cr, identity_from_cr
 from kubetenancy.operator.admission_server import review_response, rules_handler
@@ -159,6 +160,36 @@ def test_the_same_cluster_name_in_another_namespace_and_account_is_refused_namin
         "name but not its namespace, so this cluster would take over its resources. Choose another cluster name"
     )
     assert identity_may_be_used(request(control_plane("retail-dev", "c2")), view).allowed
+
+
+async def test_two_creates_of_one_cluster_name_in_an_instant_admit_only_the_first() -> None:
+    view = view_with(CONTROLLER, role("managed-account", {}))
+    now = [100.0]
+    view.aws.clock = lambda: now[0]
+    webhook = next(r for r in registry("kubetenancy", QuotaLedger(view)) if identity_may_be_used in r.rules)
+    judge = rules_handler(webhook, view)
+    first = control_plane("logistics-dev", "c1")
+    assert (await judge(request(first))).allowed
+    # Neither object has been seen by the watch yet.
+    refused = await judge(request(control_plane("retail-dev", "c1")))
+    assert not refused.allowed
+    assert "already used by AWSManagedControlPlane logistics-dev/c1" in refused.message
+    assert (await judge(request(control_plane("logistics-dev", "c1", identity="managed-account")))).allowed, (
+        "the same namespace is CAPA's own business"
+    )
+    # A create refused after admission never shows up: its claim lapses.
+    now[0] += CLAIM_SECONDS + 1
+    assert (await judge(request(control_plane("retail-dev", "c1")))).allowed
+
+
+def test_a_claim_gives_way_to_the_object_once_seen() -> None:
+    view = view_with(CONTROLLER, role("managed-account", {}))
+    cluster = cluster_from_cr(control_plane("logistics-dev", "c1"))
+    view.aws.claim(cluster)
+    view.aws.put_cluster(cluster)
+    assert view.aws.claims == {}
+    view.aws.remove_cluster(("AWSManagedControlPlane", "logistics-dev", "c1"))  # deleted: the name is free
+    assert identity_may_be_used(request(control_plane("retail-dev", "c1")), view).allowed
 
 
 def test_a_capi_cluster_naming_a_capa_object_judges_it_under_its_name() -> None:

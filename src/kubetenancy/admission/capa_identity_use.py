@@ -93,6 +93,16 @@ def identity_may_be_used(request: Request, view: TenancyView) -> Decision:
     return decision
 
 
+def claim_cluster_name(request: Request, view: TenancyView) -> None:
+    """After a CAPA object's create was admitted: its cluster name is taken at once (`IdentityIndex.claims`),
+    so a create of the same name in another namespace a moment later is refused although neither object has
+    been seen yet. The one write an admission decision makes, to the CAPA index only."""
+    if request.operation == "CREATE" and is_consumer(request.group, request.kind):
+        index = view.aws
+        cluster = cluster_from_cr({**request.obj, "kind": request.kind})
+        index.claim(replace(cluster, cluster_name=index.cluster_name(cluster)))
+
+
 def _cluster_points_at(request: Request, index: IdentityIndex) -> Decision:
     """A Cluster API Cluster names the CAPA objects whose cluster name it is: judge them under that name."""
     old_refs = set(capi_cluster_refs(request.old)) if request.old else set()
