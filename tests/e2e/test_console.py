@@ -6,8 +6,12 @@ Screenshots of every page land in test-artifacts/console/.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +31,7 @@ from tests.support.sso import ARTIFACTS, CHROMIUM, chromium_args
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = Path(__file__).parents[2] / "examples" / "mto-eks-tenants"
+VENV_BIN = Path(sys.executable).parent
 PAGES = ("/", "/tenants", "/namespaces", "/quotas", "/templateinstances", "/kiosk", "/rolerequests")
 
 
@@ -289,3 +294,49 @@ def test_token_login_and_session_expiry(
         expect(page.locator("#login-error")).to_contain_text("Unauthorized")
     finally:
         process.stop()
+
+
+@pytest.mark.usefixtures("console_url")  # the seed's tenants
+def test_kubectl_tenancy_login_through_keycloak_gives_kubectl_the_users_identity(
+    sso: Site, context: BrowserContext, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    """The authorization code flow with PKCE as a person runs it: the CLI prints the URL, Keycloak's form
+    is filled in the browser, the CLI's loopback callback gets the code, and kubectl then acts as falcon
+    through the exec plugin that the login wrote."""
+    kubeconfig = tmp_path / "config"
+    shutil.copy(kubectl.cluster.kubeconfig(), kubeconfig)
+    env = {
+        **os.environ,
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",  # kubectl runs the plugin by name
+        "KUBETENANCY_OIDC_CACHE": str(tmp_path / "oidc-cache"),
+    }
+    login = subprocess.Popen(
+        [VENV_BIN / "kubectl-tenancy", "login", f"--issuer={sso.issuer}", f"--ca-file={sso.ca_file}",
+         f"--kubeconfig={kubeconfig}", "--no-browser"],
+        stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert login.stderr is not None
+        url = next(line.strip() for line in login.stderr if line.strip().startswith("https://"))
+        page = context.new_page()
+        page.goto(url)
+        page.fill("#username", "falcon@nordmart.com")
+        page.fill("#password", sso.passwords["falcon@nordmart.com"])
+        page.click("#kc-login")
+        expect(page.locator("body")).to_contain_text("Logged in: you can close this window")
+        _, rest = login.communicate(timeout=60)
+    finally:
+        login.kill()
+    assert login.returncode == 0, rest
+    assert "Logged in as falcon@nordmart.com; kubeconfig context oidc@" in rest
+    assert "eyJ" not in rest, "no token is printed"
+
+    def as_logged_in(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(kubectl.binaries.kubectl), f"--kubeconfig={kubeconfig}", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=60)
+
+    whoami = as_logged_in("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+    assert whoami.stdout == "falcon@nordmart.com", whoami.stderr
+    assert as_logged_in("get", "configmaps", "-n", "logistics-dev").returncode == 0
+    refused = as_logged_in("get", "configmaps", "-n", "retail-dev")
+    assert 'User "falcon@nordmart.com" cannot list resource "configmaps"' in refused.stderr
