@@ -129,6 +129,25 @@ def test_the_admin_sees_every_tenant(console_url: str, sso: Site, context: Brows
     expect(page.locator('#tenants [data-tenant="retail"]')).to_be_visible()
 
 
+def test_the_dashboard_follows_a_quota_change_without_a_reload(
+    console_url: str, sso: Site, context: BrowserContext, kubectl: Kubectl
+) -> None:
+    page = context.new_page()
+    sso_login(page, console_url, sso, "falcon@nordmart.com")
+    used = page.locator('#my-tenants [data-tenant="logistics"] tr[data-resource="configmaps"] td:nth-child(2)')
+    expect(used).to_be_visible()
+    before = int(used.inner_text())
+    page.evaluate("window.notReloaded = true")
+    kubectl.ok("create", "configmap", "console-live", "-n", "logistics-dev", "--from-literal=a=b")
+    try:
+        # The quota controller counts it, the ResourceQuota's watch tells the page, htmx redraws it.
+        expect(used).to_have_text(str(before + 1), timeout=30_000)
+        assert page.evaluate("window.notReloaded") is True, "the page was redrawn in place, not reloaded"
+        shoot(page, "falcon-dashboard-live")
+    finally:
+        kubectl.ok("delete", "configmap", "console-live", "-n", "logistics-dev")
+
+
 def test_an_owner_creates_a_namespace_and_sees_the_webhooks_refusal(
     console_url: str, sso: Site, context: BrowserContext, kubectl: Kubectl
 ) -> None:
