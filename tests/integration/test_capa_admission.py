@@ -156,6 +156,27 @@ async def test_identities_warn_in_kubectl_and_refuse_namespaces_they_do_not_allo
         await admin.delete(INFRA, "AWSClusterRoleIdentity", name)
 
 
+async def test_two_creates_of_one_cluster_name_at_once_admit_exactly_one(capa: None, admin: Kube) -> None:
+    await admin.apply(role_identity("capa-it-shared", {}))
+    namespaces = [await tenant_namespace(admin, f"capa-it-race-{i}", f"it-race-{i}") for i in range(4)]
+
+    async def create(namespace: str) -> str:
+        try:
+            await admin.create(control_plane(namespace, "race", "capa-it-shared"))
+        except ApiError as error:
+            return str(error.status.message)
+        return "created"
+
+    # Whether or not the view has seen the identity yet, clusters of one name may land in one account.
+    outcomes = await asyncio.gather(*(create(ns) for ns in namespaces))
+    assert outcomes.count("created") == 1, outcomes
+    assert all('Cluster API cluster name "race" is already used by' in o for o in outcomes if o != "created")
+    for namespace, outcome in zip(namespaces, outcomes, strict=True):
+        if outcome == "created":
+            await admin.delete(CONTROL_PLANE, "AWSManagedControlPlane", "race", namespace)
+    await eventually(lambda: _deletable(admin, "capa-it-shared"))
+
+
 async def _deletable(admin: Kube, name: str) -> bool:
     try:
         await admin.delete(INFRA, "AWSClusterRoleIdentity", name)

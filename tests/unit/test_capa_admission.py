@@ -7,9 +7,10 @@ from typing import Any
 from kubetenancy.admission.capa_identities import identity_is_sound
 from kubetenancy.admission.capa_identity_use import identity_may_be_used
 from kubetenancy.admission.capa_namespace_labels import identity_labels_are_protected
-from kubetenancy.admission.decision import Request
+from kubetenancy.admission.decision import Missing, Request
 from kubetenancy.admission.registry import registry
 from kubetenancy.admission.view import TenancyView
+from kubetenancy.cloud.identity_index import CLAIM_SECONDS
 from kubetenancy.desired.capa_crds import serve_v1beta1
 from kubetenancy.frontdoors.capa import cluster_from_cr, identity_from_cr
 from kubetenancy.operator.admission_server import review_response, rules_handler
@@ -92,6 +93,34 @@ def test_a_namespace_the_identity_does_not_allow_is_refused_in_capas_words() -> 
     )
 
 
+async def test_a_refusal_is_judged_again_after_reading_the_identities_and_namespace_behind_it() -> None:
+    """The view may lag behind an identity that was changed a moment ago to allow the namespace."""
+    view = view_with(CONTROLLER, role("managed-account", {"selector": {"matchLabels": LOGISTICS}}), namespaces=TENANTS)
+    webhook = next(r for r in registry("kubetenancy", QuotaLedger(view)) if identity_may_be_used in r.rules)
+    refused = identity_may_be_used(request(control_plane("retail-dev", "c2")), view)
+    assert {(m.kind, m.name) for m in refused.missing} == {
+        ("AWSClusterRoleIdentity", "managed-account"), ("AWSClusterControllerIdentity", "default"),
+        ("Namespace", "retail-dev"), ("Cluster", None),  # its Cluster API cluster, which names it
+    }  # fmt: skip
+    read: list[str] = []
+
+    async def unchanged(missing: Missing) -> bool:
+        read.append(missing.kind)
+        return True
+
+    still = await rules_handler(webhook, view, unchanged)(request(control_plane("retail-dev", "c2")))
+    assert not still.allowed
+    assert sorted(read) == ["AWSClusterControllerIdentity", "AWSClusterRoleIdentity", "Cluster", "Namespace"]
+
+    async def changed_a_moment_ago(missing: Missing) -> bool:
+        if missing.kind == "AWSClusterRoleIdentity":
+            view.aws.put_identity(identity_from_cr(role("managed-account", {"list": ["retail-dev"]})))
+        return True
+
+    admitted = await rules_handler(webhook, view, changed_a_moment_ago)(request(control_plane("retail-dev", "c2")))
+    assert admitted.allowed
+
+
 def test_the_source_identity_down_the_chain_is_checked_too() -> None:
     restricted = {**CONTROLLER, "spec": {"allowedNamespaces": {"list": ["logistics-dev"]}}}
     view = view_with(restricted, role("managed-account", {}), namespaces=TENANTS)
@@ -131,6 +160,36 @@ def test_the_same_cluster_name_in_another_namespace_and_account_is_refused_namin
         "name but not its namespace, so this cluster would take over its resources. Choose another cluster name"
     )
     assert identity_may_be_used(request(control_plane("retail-dev", "c2")), view).allowed
+
+
+async def test_two_creates_of_one_cluster_name_in_an_instant_admit_only_the_first() -> None:
+    view = view_with(CONTROLLER, role("managed-account", {}))
+    now = [100.0]
+    view.aws.clock = lambda: now[0]
+    webhook = next(r for r in registry("kubetenancy", QuotaLedger(view)) if identity_may_be_used in r.rules)
+    judge = rules_handler(webhook, view)
+    first = control_plane("logistics-dev", "c1")
+    assert (await judge(request(first))).allowed
+    # Neither object has been seen by the watch yet.
+    refused = await judge(request(control_plane("retail-dev", "c1")))
+    assert not refused.allowed
+    assert "already used by AWSManagedControlPlane logistics-dev/c1" in refused.message
+    assert (await judge(request(control_plane("logistics-dev", "c1", identity="managed-account")))).allowed, (
+        "the same namespace is CAPA's own business"
+    )
+    # A create refused after admission never shows up: its claim lapses.
+    now[0] += CLAIM_SECONDS + 1
+    assert (await judge(request(control_plane("retail-dev", "c1")))).allowed
+
+
+def test_a_claim_gives_way_to_the_object_once_seen() -> None:
+    view = view_with(CONTROLLER, role("managed-account", {}))
+    cluster = cluster_from_cr(control_plane("logistics-dev", "c1"))
+    view.aws.claim(cluster)
+    view.aws.put_cluster(cluster)
+    assert view.aws.claims == {}
+    view.aws.remove_cluster(("AWSManagedControlPlane", "logistics-dev", "c1"))  # deleted: the name is free
+    assert identity_may_be_used(request(control_plane("retail-dev", "c1")), view).allowed
 
 
 def test_a_capi_cluster_naming_a_capa_object_judges_it_under_its_name() -> None:

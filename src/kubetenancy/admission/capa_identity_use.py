@@ -17,8 +17,8 @@ from kubetenancy.cloud.allowed_namespaces import describe
 from kubetenancy.cloud.identity_chain import first_refusal, not_permitted
 from kubetenancy.cloud.identity_index import IdentityIndex
 from kubetenancy.frontdoors.capa import CAPI_GROUP, capi_cluster_refs, cluster_from_cr, is_consumer
-from kubetenancy.frontdoors.table import CAPA_CLUSTERS, CAPI_CLUSTER
-from kubetenancy.model import CloudCluster
+from kubetenancy.frontdoors.table import CAPA_CLUSTERS, CAPA_IDENTITIES, CAPI_CLUSTER
+from kubetenancy.model import CloudCluster, IdentityKey
 
 
 def _subject(request: Request) -> str:
@@ -31,12 +31,14 @@ def _identity_refused(request: Request, cluster: CloudCluster, index: IdentityIn
     where = f'namespace "{cluster.namespace}"' if cluster.namespace else "a cluster-scoped object"
     if refused is not None:
         through = "" if refused.key == cluster.identity else f" (reached through {chain.describe()})"
-        return Decision.deny(
+        denied = Decision.deny(
             f"{_subject(request)}: spec.identityRef: {not_permitted(refused)}{through}: its "
             f"spec.allowedNamespaces lets in {describe(refused.allowance)}, not {where}. Ask a platform admin "
             f"to allow {where} (list it, or select its tenant's label), or use an identity that allows it "
             "(see `kubectl tenancy aws identities`)"
         )
+        # The index may lag behind an identity or namespace label changed a moment ago: read them once.
+        return replace(denied, missing=(*_identities(chain.keys), *_namespace(cluster.namespace)))
     if chain.problem.startswith(("sourceIdentityRef loops", "Expected")):
         return Decision.deny(f"{_subject(request)}: spec.identityRef: {chain.problem}: CAPA cannot use {chain.start}")
     if chain.problem:
@@ -86,8 +88,19 @@ def identity_may_be_used(request: Request, view: TenancyView) -> Decision:
     if request.namespace and key not in index.capi_names and key not in index.clusters:
         # Its Cluster API cluster (whose name it takes) may have been applied a moment ago.
         served = CAPI_CLUSTER.served
-        return replace(decision, missing=(Missing(served.api_version, served.kind, None, request.namespace),))
+        capi = Missing(served.api_version, served.kind, None, request.namespace)
+        return replace(decision, missing=(*decision.missing, capi))
     return decision
+
+
+def claim_cluster_name(request: Request, view: TenancyView) -> None:
+    """After a CAPA object's create was admitted: its cluster name is taken at once (`IdentityIndex.claims`),
+    so a create of the same name in another namespace a moment later is refused although neither object has
+    been seen yet. The one write an admission decision makes, to the CAPA index only."""
+    if request.operation == "CREATE" and is_consumer(request.group, request.kind):
+        index = view.aws
+        cluster = cluster_from_cr({**request.obj, "kind": request.kind})
+        index.claim(replace(cluster, cluster_name=index.cluster_name(cluster)))
 
 
 def _cluster_points_at(request: Request, index: IdentityIndex) -> Decision:
@@ -106,6 +119,15 @@ def _cluster_points_at(request: Request, index: IdentityIndex) -> Decision:
         if not decision.allowed:
             return decision
     return Decision(True, missing=tuple(unseen))
+
+
+def _identities(keys: tuple[IdentityKey, ...]) -> list[Missing]:
+    doors = {door.served.kind: door.served for door in CAPA_IDENTITIES}
+    return [Missing(doors[key.kind].api_version, key.kind, key.name) for key in keys if key.kind in doors]
+
+
+def _namespace(name: str | None) -> list[Missing]:
+    return [Missing("v1", "Namespace", name)] if name else []
 
 
 def _missing(kind: str, name: str, namespace: str) -> list[Missing]:

@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from kubetenancy.admission.capa_identities import identity_is_sound
-from kubetenancy.admission.capa_identity_use import identity_may_be_used
+from kubetenancy.admission.capa_identity_use import claim_cluster_name, identity_may_be_used
 from kubetenancy.admission.capa_namespace_labels import identity_labels_are_protected
 from kubetenancy.admission.classes_and_hosts import uses_allowed_classes_and_hosts
 from kubetenancy.admission.decision import Decision, Request
@@ -76,6 +76,8 @@ class Registered:
     """Pure rules, run in order over the view; the first that denies decides."""
     handler: Handler | None = None
     """Instead of rules: a webhook that keeps state of its own answers itself (the quota ledger)."""
+    on_admit: Callable[[Request, TenancyView], None] | None = None
+    """Bookkeeping after the rules admitted a request (a CAPA create claims its cluster name)."""
 
 
 def _typed(*doors: Door[Any]) -> Rule:
@@ -212,6 +214,7 @@ def registry(operator_namespace: str, quota: QuotaJudge) -> list[Registered]:
                 requires_crds=(CAPA_ROLE_IDENTITY.served.crd_name,),
             ),
             (identity_may_be_used,),
+            on_admit=claim_cluster_name,
         ),
         Registered(
             crd(

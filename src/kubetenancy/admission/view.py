@@ -56,7 +56,10 @@ class TenancyView:
     @property
     def aws(self) -> IdentityIndex:
         """CAPA identities, the objects using them and every namespace's labels (where CAPA is installed).
-        Rules only call its read methods; the CAPA engine writes it through the tenancy index."""
+        Rules only call its read methods; the CAPA engine writes it through the tenancy index, and the
+        capa-clusters webhook records the creates it admitted (`capa_identity_use.claim_cluster_name`, its
+        `on_admit`): the one write admission makes, so that two creates of a cluster name in an instant are
+        not both judged against an index that has seen neither."""
         return self._state.aws
 
     @property

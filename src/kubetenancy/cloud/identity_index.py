@@ -8,7 +8,8 @@ namespace labels hand identities out. Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kubetenancy.cloud.identity_chain import Chain, first_refusal, not_permitted, walk
@@ -16,6 +17,9 @@ from kubetenancy.model import CloudCluster, CloudIdentity, IdentityKey
 
 ClusterKey = tuple[str, str, str]
 """(kind, namespace, name) of a CAPA object."""
+CLAIM_SECONDS = 10.0
+"""How long an admitted create holds its cluster name before its object is seen (a create refused after
+admission, by another webhook or by etcd, frees the name then)."""
 
 
 def cluster_key(cluster: CloudCluster) -> ClusterKey:
@@ -30,6 +34,10 @@ class IdentityIndex:
     """Every namespace's labels (selectors are evaluated against them, as CAPA lists namespaces)."""
     capi_names: dict[ClusterKey, str] = field(default_factory=dict)
     """CAPA objects a Cluster API `Cluster` points at, with that Cluster's name."""
+    claims: dict[ClusterKey, tuple[CloudCluster, float]] = field(default_factory=dict)
+    """Objects admitted but not seen yet, with when their claim lapses: two creates of one cluster name in
+    two namespaces at the same instant are judged one after the other, not both against an empty index."""
+    clock: Callable[[], float] = time.monotonic
 
     def put_identity(self, identity: CloudIdentity) -> None:
         self.identities[identity.key] = identity
@@ -39,6 +47,14 @@ class IdentityIndex:
 
     def put_cluster(self, cluster: CloudCluster) -> None:
         self.clusters[cluster_key(cluster)] = cluster
+        self.claims.pop(cluster_key(cluster), None)
+
+    def claim(self, cluster: CloudCluster) -> None:
+        """An admitted create or rename: its cluster name is taken until its object is seen, or for
+        CLAIM_SECONDS at most."""
+        now = self.clock()
+        self.claims = {k: c for k, c in self.claims.items() if c[1] > now}
+        self.claims[cluster_key(cluster)] = (cluster, now + CLAIM_SECONDS)
 
     def remove_cluster(self, key: ClusterKey) -> None:
         self.clusters.pop(key, None)
@@ -99,7 +115,9 @@ class IdentityIndex:
         if not cluster.owns_network:
             return None
         name, account = self.cluster_name(cluster), self.chain(cluster.identity).landing_account
-        for other in sorted(self.clusters.values(), key=cluster_key):
+        now = self.clock()
+        claimed = [c for key, (c, until) in self.claims.items() if until > now and key not in self.clusters]
+        for other in sorted([*self.clusters.values(), *claimed], key=cluster_key):
             if not other.owns_network or other.namespace == cluster.namespace:
                 continue
             if self.cluster_name(other) != name or (cluster.region and other.region and cluster.region != other.region):

@@ -3,6 +3,7 @@ Kiosk's chart ships them (users bind `kiosk-edit` and `kiosk-space-admin` by nam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kubetenancy.desired.apiservice import SHOWBACK_GROUP
@@ -68,9 +69,28 @@ def _everyone(role: str) -> dict[str, Any]:
     }
 
 
-def static_objects() -> list[dict[str, Any]]:
+def tenant_kind_roles(kinds: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Rights on kubetenancy's namespaced kinds that tenants use themselves (`(group, plural)`: the
+    TemplateInstances of MTO and Kiosk), aggregated into Kubernetes' `admin`, `edit` and `view`, which tenant
+    owners, editors and viewers hold in their namespaces: owners apply templates as they create any other
+    object there, and the template webhooks judge them as for anyone."""
+    read = ["get", "list", "watch"]
+    write = [*read, "create", "update", "patch", "delete"]
+    aggregate = "rbac.authorization.k8s.io/aggregate-to-"
+    return [
+        _cluster_role(
+            f"kubetenancy-tenant-kinds-{name}",
+            [_rule(group, [plural], verbs) for group, plural in kinds],
+            labels={f"{aggregate}{role}": "true" for role in roles},
+        )
+        for name, verbs, roles in (("edit", write, ("admin", "edit")), ("view", read, ("view",)))
+    ]
+
+
+def static_objects(tenant_kinds: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     return [
         _cluster_role(NAMESPACE_CREATOR_ROLE, [_rule("", ["namespaces"], ["create"])]),
+        *tenant_kind_roles(tenant_kinds),
         *kiosk_roles(),
         _cluster_role(TENANCY_LISTERS, [_rule(TENANCY_GROUP, ["spaces", "accounts"], ["list", "watch"])]),
         # Everyone may list and watch Spaces and Accounts: the aggregated API shows each caller only their

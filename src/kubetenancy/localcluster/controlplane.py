@@ -242,16 +242,13 @@ class ControlPlane:
             process.stop()
         for node in self.nodes():
             node.clean_up()
-        if self.networks and netns.slots_in_use() == 0:
-            hostclean.restore_host()
 
     # -- nodes --------------------------------------------------------------------------------
 
     def _create_networks(self) -> None:
-        if self.node_count:
-            hostclean.record_host()
         for cluster in self.clusters[: self.node_count]:
-            self.networks[cluster.name] = netns.create(netns.netns_name(self.state_dir, cluster.name))
+            name = netns.netns_name(self.state_dir, cluster.name)
+            self.networks[cluster.name] = netns.create(name, before_first=hostclean.record_host)
 
     def nodes(self) -> list[Node]:
         """The node of every cluster that has a node network (started or not)."""

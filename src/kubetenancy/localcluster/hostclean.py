@@ -148,8 +148,8 @@ def restore_host() -> None:
     slot table itself."""
     try:
         record = json.loads(HOST_RECORD.read_text())
-    except FileNotFoundError:
-        return
+    except FileNotFoundError:  # put back already (a second `dev down`)
+        record = {"sysctls": {}, "absent": []}
     for name, value in record["sysctls"].items():
         with contextlib.suppress(OSError):
             (Path("/proc/sys") / name).write_text(value)
@@ -164,5 +164,5 @@ def restore_host() -> None:
         elif os.path.isdir(path):
             unmount_below(Path(path))
             shutil.rmtree(path, ignore_errors=True)
-    HOST_RECORD.unlink()
+    HOST_RECORD.unlink(missing_ok=True)
     shutil.rmtree(RUN_DIR, ignore_errors=True)  # the slot table: no node of any plane is left

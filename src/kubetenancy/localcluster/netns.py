@@ -28,6 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RUN_DIR = Path("/run/kubetenancy")
+LOCK = Path("/run/lock/kubetenancy-nodes.lock")
+"""Guards the slot table and the record of the host (`hostclean`). It outlives `RUN_DIR`, which goes with
+the last node: a lock file removed while another plane waits on it would let two planes in at once. An
+empty file in /run/lock, gone at the next boot."""
 NETNS_DIR = Path("/run/netns")
 SLOTS = range(1, 251)
 CLONE_NEWNET = 0x40000000
@@ -94,10 +98,11 @@ def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 @contextlib.contextmanager
 def _slot_table() -> Iterator[Path]:
     """The slot directory, held under an exclusive lock for the duration of the block."""
-    slots = RUN_DIR / "slots"
-    slots.mkdir(parents=True, exist_ok=True)
-    with (RUN_DIR / "slots.lock").open("w") as lock:
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        slots = RUN_DIR / "slots"
+        slots.mkdir(parents=True, exist_ok=True)
         yield slots
 
 
@@ -132,14 +137,19 @@ def _collides(network: NodeNetwork, host: list[ipaddress.IPv4Network]) -> bool:
     return any(a.overlaps(b) for a in ours for b in host)
 
 
-def create(netns: str, preferred: int | None = None) -> NodeNetwork:
+def create(netns: str, preferred: int | None = None, *, before_first: Callable[[], None]) -> NodeNetwork:
     """Take a free slot (`preferred` if it is free: addresses baked into a kept cluster stay the same) and
-    set up the namespace, the veth pair, the addresses and the host routes."""
+    set up the namespace, the veth pair, the addresses and the host routes.
+
+    `before_first` runs, under the table's lock, when no node network of any plane exists yet: the moment
+    to record the machine as it was (another plane cannot be making or removing its node meanwhile)."""
     with _slot_table() as slots:
         taken = _taken(slots)
         for slot, name in taken.items():
             if name == netns:
                 return NodeNetwork(slot, netns)
+        if not taken:
+            before_first()
         host = _host_networks()
         candidates = ([preferred] if preferred else []) + [s for s in SLOTS if s != preferred]
         free = [s for s in candidates if s not in taken and not _collides(NodeNetwork(s, netns), host)]
@@ -187,20 +197,17 @@ def _tear_down(network: NodeNetwork) -> None:
     _ip("link", "del", network.host_link, check=False)  # gone with the namespace, unless a process still holds it
 
 
-def delete(network: NodeNetwork) -> None:
-    """Remove the namespace (its interfaces, bridge, iptables rules and sysctls go with it) and free the slot."""
+def delete(network: NodeNetwork, *, after_last: Callable[[], None]) -> None:
+    """Remove the namespace (its interfaces, bridge, iptables rules and sysctls go with it) and free the slot.
+
+    `after_last` runs, under the table's lock, when no node network of any plane is left: the moment to put
+    the machine back as it was recorded."""
     with _slot_table() as slots:
         _tear_down(network)
         with contextlib.suppress(FileNotFoundError):
             (slots / str(network.slot)).unlink()
-
-
-def slots_in_use() -> int:
-    """How many node networks exist on this machine (of any plane)."""
-    if not (RUN_DIR / "slots").exists():
-        return 0
-    with _slot_table() as slots:
-        return len(_taken(slots))
+        if not _taken(slots):
+            after_last()
 
 
 def setns(path: Path) -> None:

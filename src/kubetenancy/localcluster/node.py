@@ -242,9 +242,10 @@ class Node:
 
     def clean_up(self) -> None:
         """After the node's processes stopped: kill what is left in its cgroups (shims, containers),
-        unmount what is mounted below its directory, and remove its network namespace."""
+        unmount what is mounted below its directory, and remove its network namespace; after the machine's
+        last node, put the host back as it was recorded."""
         hostclean.remove_cgroups(self.cgroup)
         hostclean.unmount_below(self.layout.directory)
         hostclean.remove_links_into(self.layout.pod_logs)
         hostclean.remove_unmounted(self.layout.run_dir)
-        netns.delete(self.network)
+        netns.delete(self.network, after_last=hostclean.restore_host)

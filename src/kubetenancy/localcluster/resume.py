@@ -53,8 +53,8 @@ def repair(plane: ControlPlane) -> list[str]:
     """Restart every component of `plane` that is not running, keeping all data; return their names."""
     for cluster, network in plane.networks.items():
         if not network.path.exists():
-            hostclean.record_host()
-            plane.networks[cluster] = netns.create(network.netns, preferred=network.slot)
+            remade = netns.create(network.netns, preferred=network.slot, before_first=hostclean.record_host)
+            plane.networks[cluster] = remade
     for node in plane.nodes():
         node.prepare_host()
     restarted = []

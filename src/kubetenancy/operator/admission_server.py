@@ -77,7 +77,8 @@ def _decide(registered: Registered, request: Request, view: TenancyView) -> Deci
 
 def rules_handler(registered: Registered, view: TenancyView, confirm: Confirm | None = None) -> Handler:
     """The webhook's rules over the view. A decision made without objects the view has not seen (created a
-    moment ago) is checked once with `confirm`, which reads them into the view, and made again if any exist."""
+    moment ago) is checked once with `confirm`, which reads them into the view, and made again if any exist.
+    An admitted request is then recorded by the webhook's `on_admit`, if it has one."""
 
     async def handle(request: Request) -> Decision:
         if registered.spec.bypassable and view.policy.bypasses(request.user, request.groups):
@@ -87,6 +88,8 @@ def rules_handler(registered: Registered, view: TenancyView, confirm: Confirm | 
             found = [await confirm(missing) for missing in decision.missing]
             if any(found):
                 decision = _decide(registered, request, view)
+        if decision.allowed and registered.on_admit is not None:
+            registered.on_admit(request, view)  # no await since the last decision: nothing came between
         return replace(decision, missing=())
 
     return handle

@@ -28,6 +28,7 @@ from kubetenancy.operator.webhook_registration import WebhookRegistration
 
 log = logging.getLogger(__name__)
 CONFLICT_RETRIES = 5
+NAMESPACE = ("v1", "Namespace")
 CAPA_CRDS = frozenset(d.served.crd_name for d in CAPA_IDENTITIES)
 
 for _kind in [d.served for d in CAPA_IDENTITIES] + [d.served for d in CAPA_CLUSTERS]:
@@ -131,7 +132,8 @@ async def load(kube: Kube, index: IdentityIndex) -> dict[ClusterKey, dict[str, A
 
 def capa_links(kube: Kube, index: IdentityIndex) -> Confirm:
     """Reads what a CAPA request links to when the index has not seen it yet (a Cluster and its CAPA
-    objects are usually applied together, a moment apart) into the index; False for other kinds."""
+    objects are usually applied together, a moment apart), or may have seen an older version of (the
+    identities and namespace labels behind a refusal), into the index; False for other kinds."""
 
     async def confirm(missing: Missing) -> bool:
         try:
@@ -141,14 +143,20 @@ def capa_links(kube: Kube, index: IdentityIndex) -> Confirm:
                     index.capi_cluster_seen(meta["namespace"], meta["name"], capi_cluster_refs(capi), deleted=False)
                 return True
             door = door_of(missing.api_version, missing.kind)
-            if door not in CAPA_CLUSTERS or missing.name is None:
+            known = door in CAPA_CLUSTERS or door in CAPA_IDENTITIES or (missing.api_version, missing.kind) == NAMESPACE
+            if not known or missing.name is None:
                 return False
             found = await kube.get(missing.api_version, missing.kind, missing.name, missing.namespace)
         except ApiError:  # what cannot be read is judged from the index alone
             return False
         if found is None:
             return False
-        index.put_cluster(door.read(found))
+        if door in CAPA_IDENTITIES:
+            index.put_identity(door.read(found))
+        elif door in CAPA_CLUSTERS:
+            index.put_cluster(door.read(found))
+        else:
+            index.namespace_seen(missing.name, found["metadata"].get("labels") or {}, deleted=False)
         return True
 
     return confirm

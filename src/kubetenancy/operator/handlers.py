@@ -19,6 +19,7 @@ from kubetenancy.api import crd_manifests
 from kubetenancy.desired.cluster import static_objects
 from kubetenancy.frontdoors.claims import namespace_owner
 from kubetenancy.frontdoors.table import (
+    INSTANCES,
     KIOSK_ACCOUNT_QUOTA,
     MANDATORY_TEMPLATES,
     POLICIES,
@@ -148,7 +149,7 @@ def build_registry(config: OperatorConfig, probes: Probes) -> kopf.OperatorRegis
             REGISTRY.register(collector)
             await probes.start(config.probe_addr, config.probe_port)
             await ensure_crds(kube, crd_manifests())
-            for obj in static_objects():
+            for obj in static_objects([(d.served.group, d.served.plural) for d in INSTANCES if d.served.namespaced]):
                 await kube.apply_if_changed(obj)
             await reconciler.start()
             await ledger.load(kube)
