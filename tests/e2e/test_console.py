@@ -138,11 +138,14 @@ def test_the_dashboard_follows_a_quota_change_without_a_reload(
     expect(used).to_be_visible()
     before = int(used.inner_text())
     page.evaluate("window.notReloaded = true")
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     kubectl.ok("create", "configmap", "console-live", "-n", "logistics-dev", "--from-literal=a=b")
     try:
         # The quota controller counts it, the ResourceQuota's watch tells the page, htmx redraws it.
         expect(used).to_have_text(str(before + 1), timeout=30_000)
         assert page.evaluate("window.notReloaded") is True, "the page was redrawn in place, not reloaded"
+        assert errors == []
         shoot(page, "falcon-dashboard-live")
     finally:
         kubectl.ok("delete", "configmap", "console-live", "-n", "logistics-dev")

@@ -18,8 +18,8 @@ from kubetenancy.model import CloudCluster, CloudIdentity, IdentityKey
 ClusterKey = tuple[str, str, str]
 """(kind, namespace, name) of a CAPA object."""
 CLAIM_SECONDS = 10.0
-"""How long an admitted create holds its cluster name before its object is seen (a create refused after
-admission, by another webhook or by etcd, frees the name then)."""
+"""How long an admitted create holds its cluster name in any case (a create refused after admission, by
+another webhook or by etcd, frees the name then)."""
 
 
 def cluster_key(cluster: CloudCluster) -> ClusterKey:
@@ -47,11 +47,10 @@ class IdentityIndex:
 
     def put_cluster(self, cluster: CloudCluster) -> None:
         self.clusters[cluster_key(cluster)] = cluster
-        self.claims.pop(cluster_key(cluster), None)
 
     def claim(self, cluster: CloudCluster) -> None:
-        """An admitted create or rename: its cluster name is taken until its object is seen, or for
-        CLAIM_SECONDS at most."""
+        """An admitted create: its cluster name is taken for CLAIM_SECONDS, whether or not its object has
+        been seen (a reload of every CAPA object from a list older than that object may drop it again)."""
         now = self.clock()
         self.claims = {k: c for k, c in self.claims.items() if c[1] > now}
         self.claims[cluster_key(cluster)] = (cluster, now + CLAIM_SECONDS)

@@ -1,9 +1,9 @@
-"""Server-side rendering with Jinja2: whole pages, or only their `content` block for htmx requests.
+"""Server-side rendering with Jinja2: whole pages.
 
-htmx re-fetches a page's live part (`#live`) when a watch reports a change, so a request with
-`HX-Request` gets the `content` block alone (htmx picks `#live` out of it; forms stay as the user left
-them). Templates are autoescaped; nothing a user or
-the API server wrote is ever put into a page unescaped.
+htmx re-fetches a page when a watch reports a change and swaps in only its live part (`hx-select="#live"`;
+forms stay as the user left them), so htmx requests get the same page as any other. (Rendering the
+`content` block alone would skip the template's top-level macro imports.) Templates are autoescaped;
+nothing a user or the API server wrote is ever put into a page unescaped.
 """
 
 from __future__ import annotations
@@ -46,8 +46,4 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
         "path_qs": request.path_qs,
         **context,
     }
-    if request.headers.get("HX-Request") and "content" in page.blocks:
-        body = "".join(page.blocks["content"](page.new_context(values)))
-    else:
-        body = page.render(values)
-    return web.Response(text=body, status=status, content_type="text/html")
+    return web.Response(text=page.render(values), status=status, content_type="text/html")
