@@ -79,10 +79,16 @@ def start_console(
         ],
         log,
     )  # fmt: skip
-    context = ssl.create_default_context(cafile=site.ca_file)
     try:
-        wait_until(process, partial(http_ok, f"https://127.0.0.1:{port}/healthz", context), READY_SECONDS, "serving")
+        wait_until(process, ready(process), READY_SECONDS, "serving")
     except BaseException:
         process.stop()
         raise
     return process
+
+
+def ready(process: Process) -> partial[bool]:
+    """Whether a started console answers `/healthz` (its port and CA from its own command line)."""
+    flags = dict(arg.removeprefix("--").split("=", 1) for arg in map(str, process.argv) if arg.startswith("--"))
+    context = ssl.create_default_context(cafile=flags["issuer-ca-file"])
+    return partial(http_ok, f"https://127.0.0.1:{flags['port']}/healthz", context)

@@ -246,6 +246,17 @@ def start(site: Site, log: Path, home: Path | None = None) -> Process:
 
 
 def wait_ready(site: Site, process: Process, timeout: float = READY_SECONDS) -> None:
+    wait_until(process, ready(site), timeout, "ready", interval=0.25)
+
+
+def ready(site: Site) -> partial[bool]:
+    """Whether the site's Keycloak answers its readiness probe."""
     context = ssl.create_default_context(cafile=site.ca_file)
-    ready = f"https://127.0.0.1:{site.management_port}/health/ready"
-    wait_until(process, partial(http_ok, ready, context), timeout, "ready", interval=0.25)
+    return partial(http_ok, f"https://127.0.0.1:{site.management_port}/health/ready", context)
+
+
+def site_of(process: Process) -> Site:
+    """The site a started Keycloak serves (its certificate lives in the site's directory)."""
+    prefix = "--https-certificate-file="
+    certificate = next(str(arg).removeprefix(prefix) for arg in process.argv if str(arg).startswith(prefix))
+    return Site.load(Path(certificate).parent)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from kubetenancy.localcluster import hostclean, netns, prometheus
+from kubetenancy.localcluster import console_site, hostclean, keycloak, netns, prometheus
 from kubetenancy.localcluster.controlplane import STARTUP_TIMEOUT, ControlPlane
 from kubetenancy.localcluster.processes import Process, http_ok, wait_until
 
@@ -45,6 +45,10 @@ def _readiness(plane: ControlPlane, process: Process) -> Callable[[], bool]:
         return partial(http_ok, f"{plane.cluster().server}/apis/tenancy.kiosk.sh/v1alpha1", context)
     if process.name == prometheus.PROMETHEUS:
         return prometheus.ready(process)
+    if process.name == keycloak.NAME:
+        return keycloak.ready(keycloak.site_of(process))
+    if process.name == console_site.CONSOLE:
+        return console_site.ready(process)
     settled = time.monotonic() + SETTLE_SECONDS
     return lambda: time.monotonic() > settled
 
