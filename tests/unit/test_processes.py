@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,33 @@ def test_a_reused_pid_running_something_else_is_not_ours(tmp_path: Path) -> None
     impostor.stop()  # must not signal a process that is not ours
     assert process.alive()
     process.stop()
+
+
+def test_stopping_a_component_whose_wrapper_was_killed_ends_its_children(tmp_path: Path) -> None:
+    """As Keycloak's `kc.sh` runs java: the recorded process is the shell, the work is its child."""
+    process = spawn("wrapper", ["/bin/sh", "-c", "sleep 300 & wait"], tmp_path / "wrapper.log")
+    wait_until(process, lambda: bool(_children(process.pid)), 5, "running its child")
+    child = _children(process.pid)[0]
+    os.kill(process.pid, signal.SIGKILL)
+    wait_until_gone = time.monotonic() + 5
+    while process.alive() and time.monotonic() < wait_until_gone:
+        time.sleep(0.05)
+    assert not process.alive()
+    assert _running(child), "the child outlives its wrapper"
+    process.stop()
+    assert not _running(child)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in found.read_text().split()] if found.exists() else []
 
 
 def test_wait_reports_an_early_exit_with_the_log(tmp_path: Path) -> None:

@@ -91,8 +91,13 @@ class Process:
             return "(no log)"
 
     def stop(self, grace_seconds: float = 10.0) -> None:
-        """SIGTERM the process group, then SIGKILL it if it is still there after the grace period."""
+        """SIGTERM the process group, then SIGKILL it if it is still there after the grace period. A group
+        whose first process is gone may still hold its children (Keycloak's java under a killed `kc.sh`):
+        they are killed at once. (A pid now running another program is left alone; while a group still
+        carries a pid, Linux gives that pid to no new process.)"""
         if not self.alive():
+            if self._exited():
+                self._kill_leftovers()
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGTERM)
@@ -107,6 +112,33 @@ class Process:
                 _reap(self.pid)
                 time.sleep(0.05)
         _reap(self.pid)
+
+    def _exited(self) -> bool:
+        try:
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+        except OSError:
+            return True
+        return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+    def _kill_leftovers(self) -> None:
+        deadline = time.monotonic() + 10
+        while _running_in_group(self.pid) and time.monotonic() < deadline:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+            time.sleep(0.05)
+
+
+def _running_in_group(pgid: int) -> list[int]:
+    """Processes of the group that still run (zombies only wait for a parent to collect them)."""
+    running = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if state != "Z" and int(group) == pgid:
+            running.append(int(stat.parent.name))
+    return running
 
 
 def _reap(pid: int) -> None:

@@ -65,6 +65,7 @@ def repair(plane: ControlPlane) -> list[str]:
     for index, process in enumerate(plane.processes):
         if process.alive():
             continue
+        process.stop()  # what its group left behind (children of a killed wrapper) would hold its ports
         again = process.restarted()
         plane.processes[index] = again
         plane.save()
