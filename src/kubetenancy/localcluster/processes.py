@@ -76,7 +76,7 @@ class Process:
                 stat = Path(f"/proc/{self.pid}/stat").read_text()
             except OSError:
                 return False
-            if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            if _fields(stat)[0] == "Z":
                 return False  # exited; only waits for its parent to reap it
             if cmdline:
                 # A different program under the same pid means the pid was reused.
@@ -118,7 +118,7 @@ class Process:
             stat = Path(f"/proc/{self.pid}/stat").read_text()
         except OSError:
             return True
-        return stat.rsplit(")", 1)[1].split()[0] == "Z"
+        return _fields(stat)[0] == "Z"
 
     def _kill_leftovers(self) -> None:
         deadline = time.monotonic() + 10
@@ -128,12 +128,17 @@ class Process:
             time.sleep(0.05)
 
 
+def _fields(stat: str) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (state, parent, group, …)."""
+    return stat.rsplit(")", 1)[1].split()
+
+
 def _running_in_group(pgid: int) -> list[int]:
     """Processes of the group that still run (zombies only wait for a parent to collect them)."""
     running = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            state, _, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            state, _, group = _fields(stat.read_text())[:3]
         except (OSError, ValueError):
             continue
         if state != "Z" and int(group) == pgid:
